@@ -1,0 +1,1 @@
+"""Customer Lifecycle Warehouse: ingestion, orchestration, quality, CLV and alerts."""
