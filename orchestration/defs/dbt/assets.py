@@ -1,0 +1,67 @@
+"""dbt models, seeds and snapshots as Dagster assets (dbt tests become asset checks).
+
+Two definitions over one manifest: the CLV mart and everything downstream of it read the
+predictions the Python CLV asset writes, so they build after it; everything else builds first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from dagster import AssetExecutionContext
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from orchestration.defs.dbt.project import dbt_project, translator
+
+AFTER_CLV_SELECTION = "customer_clv+"
+
+
+def _load_manifest() -> dict[str, Any]:
+    path = dbt_project.manifest_path
+    if not path.exists():
+        raise FileNotFoundError(
+            f"dbt manifest not found at {path}. Run `make manifest` (dbt parse) first; "
+            "`make run`, `make dev` and `make test` do it for you."
+        )
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+manifest = _load_manifest()
+_has_clv_mart = any(
+    node.get("resource_type") == "model" and node.get("name") == "customer_clv"
+    for node in manifest["nodes"].values()
+)
+
+
+def _build(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    # `build` runs models, seeds, snapshots and their tests in DAG order, so a failing test
+    # stops what depends on it.
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+@dbt_assets(
+    manifest=manifest,
+    project=dbt_project,
+    dagster_dbt_translator=translator,
+    exclude=AFTER_CLV_SELECTION if _has_clv_mart else None,
+    name="dbt_warehouse",
+)
+def dbt_warehouse(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    """Seeds, snapshots, staging, intermediate and marts up to the CLV model's inputs."""
+    yield from _build(context, dbt)
+
+
+if _has_clv_mart:
+
+    @dbt_assets(
+        manifest=manifest,
+        project=dbt_project,
+        dagster_dbt_translator=translator,
+        select=AFTER_CLV_SELECTION,
+        name="dbt_after_clv",
+    )
+    def dbt_after_clv(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+        """`customer_clv` and what reads it (dim_customers), after the CLV predictions."""
+        yield from _build(context, dbt)

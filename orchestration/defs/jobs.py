@@ -1,0 +1,23 @@
+"""The pipeline job and its daily schedule. The job selects every asset (and so every check)."""
+
+from dagster import AssetSelection, DefaultScheduleStatus, ScheduleDefinition, define_asset_job
+
+PIPELINE_JOB_NAME = "clm_pipeline"
+
+clm_pipeline = define_asset_job(
+    name=PIPELINE_JOB_NAME,
+    selection=AssetSelection.all(),
+    description=(
+        "Landing files → raw → dbt (staging, identity, marts) → CLV → Great Expectations → "
+        "publish to the BI file. What `clm run` and `make run` execute."
+    ),
+)
+
+daily_refresh = ScheduleDefinition(
+    name="daily_refresh",
+    job=clm_pipeline,
+    cron_schedule="0 6 * * *",
+    execution_timezone="UTC",
+    default_status=DefaultScheduleStatus.STOPPED,
+    description="Refreshes the whole warehouse every day at 06:00 UTC (turn on in the UI).",
+)

@@ -1,0 +1,58 @@
+"""Fixtures shared by every test folder.
+
+Tests never touch the repository's own landing/ or warehouse/: `isolated_env` points every
+CLM_ path at a temporary folder, and dbt/Dagster/GE read those paths when they run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from orchestration.settings import REPO_ROOT
+
+ISOLATED_VARIABLES = (
+    "CLM_LANDING_DIR",
+    "CLM_DUCKDB_PATH",
+    "CLM_BI_DUCKDB_PATH",
+    "CLM_ALERT_LOG_PATH",
+    "CLM_AS_OF_DATE",
+    "CLM_ALERT_WEBHOOK_URL",
+    "CLM_ALERT_SMTP_HOST",
+    "CLM_GX_UNCOMMITTED_DIR",
+)
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest() -> Path:
+    """target/manifest.json, parsed once per session if `make test` has not done it."""
+    from orchestration.dbt_cli import prepare_manifest
+
+    path = REPO_ROOT / "target" / "manifest.json"
+    if not path.exists():
+        prepare_manifest()
+    return path
+
+
+@pytest.fixture
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every CLM_ path under tmp_path; returns tmp_path. No run is stored in DAGSTER_HOME."""
+    for name in ISOLATED_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setenv("CLM_LANDING_DIR", str(tmp_path / "landing"))
+    monkeypatch.setenv("CLM_DUCKDB_PATH", str(tmp_path / "warehouse" / "clm.duckdb"))
+    monkeypatch.setenv("CLM_BI_DUCKDB_PATH", str(tmp_path / "warehouse" / "bi.duckdb"))
+    monkeypatch.setenv("CLM_ALERT_LOG_PATH", str(tmp_path / "warehouse" / "alerts.jsonl"))
+    monkeypatch.setenv("CLM_GX_UNCOMMITTED_DIR", str(tmp_path / "gx_uncommitted"))
+    monkeypatch.setenv("DBT_PROFILES_DIR", str(REPO_ROOT))
+    (tmp_path / "warehouse").mkdir()
+    assert os.environ["CLM_DUCKDB_PATH"].startswith(str(tmp_path))
+    return tmp_path
