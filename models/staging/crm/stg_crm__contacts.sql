@@ -1,0 +1,67 @@
+with
+
+source as (
+    select * from {{ source('crm', 'contacts') }}
+),
+
+renamed as (
+    select
+        -- ids
+        {{ clean_text('contact_id') }} as crm_contact_id,
+        {{ clean_text('referred_by_contact_id') }} as referred_by_crm_contact_id,
+        -- emails
+        {{ normalize_email('email') }} as email,
+        {{ normalize_email('secondary_email') }} as secondary_email,
+        -- attributes
+        {{ clean_text('first_name') }} as first_name,
+        {{ clean_text('last_name') }} as last_name,
+        {{ clean_text('phone') }} as phone,
+        {{ clean_iso_code('country_code') }} as country_code,
+        {{ clean_text('city') }} as city,
+        {{ clean_text('acquisition_channel') }} as acquisition_channel,
+        -- flags
+        coalesce({{ parse_boolean('marketing_opt_in') }}, false) as has_marketing_opt_in,
+        -- timestamps
+        {{ parse_timestamp_utc('created_at') }} as created_at,
+        {{ parse_timestamp_utc('updated_at') }} as updated_at,
+        -- load metadata
+        _load_id,
+        _file_name,
+        _line_number,
+        _loaded_at
+    from source
+),
+
+validated as (
+    select
+        renamed.*,
+        {{ is_valid_email('email') }} as is_valid_email,
+        {{ is_valid_email('secondary_email') }} as is_valid_secondary_email
+    from renamed
+),
+
+flagged as (
+    select
+        validated.*,
+        {{ quarantine_reason([
+            ("crm_contact_id is null", 'missing key'),
+            ("not is_valid_email", 'invalid email'),
+            ("created_at > " ~ build_started_at(), 'created_at in the future'),
+            ("updated_at > " ~ build_started_at(), 'updated_at in the future'),
+        ]) }} as quarantine_reason
+    from validated
+),
+
+quarantined as (
+    select
+        flagged.*,
+        flagged.quarantine_reason is not null as is_quarantined
+    from flagged
+),
+
+-- latest updated_at (NULLs last), then later load, then later line (LANDING.md)
+latest as (
+    {{ latest_version('quarantined', ['crm_contact_id'], 'updated_at') }}
+)
+
+select * from latest

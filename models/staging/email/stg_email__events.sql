@@ -1,0 +1,92 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+with
+
+source as (
+    select * from {{ source('email', 'events') }}
+    {% if is_incremental() %}
+        -- only loads not processed yet: load ids increase in load order
+        where _load_id > (select coalesce(max(processed._load_id), -1) from {{ this }} as processed)
+    {% endif %}
+),
+
+renamed as (
+    select
+        -- ids
+        {{ clean_text('event_id') }} as event_id,
+        {{ clean_text('campaign_id') }} as campaign_id,
+        -- emails
+        {{ normalize_email('email') }} as email,
+        -- attributes
+        {{ clean_code('event_type') }} as event_type,
+        -- timestamps
+        {{ parse_timestamp_utc('occurred_at') }} as occurred_at,
+        -- load metadata
+        _load_id,
+        _file_name,
+        _line_number,
+        _loaded_at
+    from source
+),
+
+validated as (
+    select
+        renamed.*,
+        {{ is_valid_email('email') }} as is_valid_email
+    from renamed
+),
+
+flagged as (
+    select
+        validated.*,
+        {{ quarantine_reason([
+            ("event_id is null", 'missing key'),
+            ("not is_valid_email", 'invalid email'),
+            ("event_type not in ('sent', 'delivered', 'bounced', 'opened', 'clicked', 'unsubscribed', 'complained')", 'event_type not an accepted value'),
+            ("occurred_at > " ~ build_started_at(), 'occurred_at in the future'),
+        ]) }} as quarantine_reason
+    from validated
+),
+
+quarantined as (
+    select
+        flagged.*,
+        flagged.quarantine_reason is not null as is_quarantined
+    from flagged
+),
+
+{% if is_incremental() %}
+candidates as (
+    select * from quarantined
+    union all
+    -- the stored version of every key that arrived again: a newer version may replace it,
+    -- an older one arriving late must not
+    select * from {{ this }} as stored
+    where stored.event_id in (select quarantined.event_id from quarantined)
+),
+{% else %}
+candidates as (
+    select * from quarantined
+),
+{% endif %}
+
+-- no version column: later load, then later line (LANDING.md)
+latest as (
+    {{ latest_version('candidates', ['event_id']) }}
+),
+
+final as (
+    select * from latest
+    {% if is_incremental() %}
+        -- keys whose stored version still wins are left as they are
+        where _load_id > (select coalesce(max(processed._load_id), -1) from {{ this }} as processed)
+    {% endif %}
+)
+
+select * from final
