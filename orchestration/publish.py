@@ -17,11 +17,12 @@ How it stays safe:
   (same file system, so ``os.replace`` is an atomic rename), is checkpointed, closed and fsynced,
   then renamed onto the target and the directory is fsynced. A reader that already has the old
   file open keeps reading the old inode (POSIX rename semantics); a reader that opens afterwards
-  sees the new file whole. The publisher never opens the target itself, so readers holding their
-  shared lock on it cannot block the publisher, and the publisher cannot block them.
+  sees the new file whole. The publisher does not open the target (only a brief read-only probe
+  when a WAL lies next to it, see below), so readers holding their shared lock on it cannot block
+  the publisher, and the publisher cannot block them.
 - **WAL.** The new file is checkpointed and closed before the rename, so it has no WAL of its own
   (checked: a ``.wal`` left next to the temporary file aborts the publication). A stale
-  ``<target>.wal`` — left by some process that opened the BI file read-write and crashed — would be
+  ``<target>.wal`` — left by a process that opened the BI file read-write and crashed — would be
   replayed against the *new* file by the next reader, and DuckDB 2.0 then refuses to open it ("WAL
   does not match database file"). So before the rename such a WAL is moved aside to
   ``<target>.wal.stale-<time>-<uuid>`` (kept, not deleted, so it can be inspected), but only after
@@ -195,7 +196,7 @@ def _build_publication(
         for schema in sorted({schema for schema, _name, _kind in relations}):
             con.execute(f"create schema if not exists {_ident(schema)}")
         for schema, name, _kind in relations:
-            # CTAS keeps column types and (with DuckDB's default preserve_insertion_order) row order.
+            # CTAS keeps column types and, with DuckDB's default preserve_insertion_order, row order.
             con.execute(
                 f"create table {_ident(schema)}.{_ident(name)} as "
                 f"select * from {_SOURCE_ALIAS}.{_ident(schema)}.{_ident(name)}"

@@ -309,3 +309,40 @@ def test_open_reader_keeps_the_old_version_new_reader_sees_the_new(tmp_path: Pat
         if reader.poll() is None:
             reader.kill()
     assert out.strip() == "(1, 300)"
+
+
+def test_target_held_read_write_by_another_process_is_refused(tmp_path: Path) -> None:
+    work, bi = tmp_path / "clm.duckdb", tmp_path / "bi.duckdb"
+    _make_work_db(work)
+    assert publish_marts(work, bi, validation_passed=True, run_id="1").published
+    # Someone opened the BI file read-write and wrote: its WAL is live, moving it would lose data.
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys\n"
+            "con = duckdb.connect(sys.argv[1])\n"
+            "con.execute(\"set checkpoint_threshold = '1TB'\")\n"
+            "con.execute('create table marts.scribble as select 1 as x')\n"
+            "print('written', flush=True)\n"
+            "sys.stdin.readline()\n",
+            str(bi),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout is not None
+        assert writer.stdout.readline().strip() == "written"
+        wal = tmp_path / "bi.duckdb.wal"
+        assert wal.exists()
+        wal_bytes = wal.read_bytes()
+        before = _sha256(bi)
+        with pytest.raises(PublishError, match="held read-write"):
+            publish_marts(work, bi, validation_passed=True, run_id="2")
+        assert wal.read_bytes() == wal_bytes
+        assert _sha256(bi) == before
+    finally:
+        writer.communicate("\n", timeout=30)
+    assert not any(".tmp-" in p.name for p in tmp_path.iterdir())
