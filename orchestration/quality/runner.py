@@ -1,0 +1,312 @@
+"""Run the GX suites on the DuckDB warehouse, in SQL, and record the results.
+
+``validate_suite`` runs one suite's checkpoint (its validation definition plus the Data Docs
+action), reduces GE's result to a ``SuiteResult``, appends it to ``audit.validation_results``
+and, when no blocking expectation failed, stores the run metrics the next drift checks compare
+with. The DuckDB lock is respected throughout: our own connection is closed while GE works, and
+GE's engines are disposed before we return, so dbt or the next step can open the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import duckdb
+import sqlalchemy as sa
+
+from orchestration.quality.gx_duckdb_fix import apply_duckdb_fix
+from orchestration.quality.project import DATA_DOCS_SITE, open_context, suite_names
+from orchestration.quality.results import (
+    MAX_SAMPLE_VALUES,
+    SEVERITIES,
+    ExpectationOutcome,
+    Severity,
+    SuiteResult,
+    ensure_audit_tables,
+    record_run_metrics,
+    write_suite_result,
+)
+from orchestration.quality.rules import DRIFT_METRICS, THRESHOLDS
+from orchestration.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+UNEXPECTED_ROWS = "unexpected_rows_expectation"
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id (UTC time plus a random suffix)."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
+def threshold_values(expectation_metas: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
+    """Value of every threshold variable: the environment, else the suite's meta, else default."""
+    values: dict[str, Any] = {t.variable: t.current() for t in THRESHOLDS}
+    env_set = {t.variable for t in THRESHOLDS if t.current() != t.default}
+    for meta in expectation_metas:
+        threshold = (meta or {}).get("threshold") or {}
+        variable = threshold.get("variable")
+        if variable and variable not in env_set and "default" in threshold:
+            values[variable] = threshold["default"]
+    return values
+
+
+def _set_variables_sql(values: dict[str, Any]) -> list[str]:
+    statements = []
+    for name, value in sorted(values.items()):
+        if not name.replace("_", "").isalnum():
+            raise ValueError(f"bad threshold variable name {name!r}")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            literal = "'" + str(value).replace("'", "''") + "'"
+        else:
+            literal = repr(value)
+        statements.append(f"set variable {name} = {literal}")
+    return statements
+
+
+def _error_of(exception_info: Any) -> str | None:
+    """GE's exception info, flattened to one message (None when nothing was raised)."""
+    if not exception_info:
+        return None
+    if isinstance(exception_info, dict) and "raised_exception" in exception_info:
+        if exception_info.get("raised_exception"):
+            return str(exception_info.get("exception_message") or "exception raised")
+        return None
+    if isinstance(exception_info, dict):
+        messages = [
+            str(v.get("exception_message"))
+            for v in exception_info.values()
+            if isinstance(v, dict) and (v.get("raised_exception") or v.get("exception_message"))
+        ]
+        return "; ".join(messages) or None
+    return str(exception_info)
+
+
+def outcome_from_result(validation_result: Any) -> ExpectationOutcome:
+    """Reduce one GE ``ExpectationValidationResult``; no result at all counts as a failure."""
+    config = validation_result.expectation_config
+    meta = dict(config.meta or {})
+    kwargs = dict(config.kwargs or {})
+    severity: Severity = meta.get("severity") if meta.get("severity") in SEVERITIES else "blocking"
+    result = dict(validation_result.result or {})
+    error = _error_of(validation_result.exception_info)
+    # The GE-on-DuckDB bug (gx_duckdb_fix) showed up as `success: false, result: {}`; an empty
+    # result must never read as a pass, whatever `success` says.
+    if error is None and not any(
+        key in result for key in ("observed_value", "unexpected_count", "element_count")
+    ):
+        error = "expectation returned no result"
+    unexpected_count = result.get("unexpected_count")
+    observed = result.get("observed_value")
+    if config.type == UNEXPECTED_ROWS and isinstance(observed, int):
+        unexpected_count = observed
+    if observed is None and "element_count" in result:
+        observed = {
+            "element_count": result.get("element_count"),
+            "unexpected_percent": result.get("unexpected_percent"),
+        }
+    return ExpectationOutcome(
+        expectation_id=config.id,
+        expectation_type=config.type,
+        column=kwargs.get("column"),
+        severity=severity,
+        success=bool(validation_result.success) and error is None,
+        unexpected_count=unexpected_count,
+        observed_value=observed,
+        sample_values=list(result.get("partial_unexpected_list") or [])[:MAX_SAMPLE_VALUES],
+        description=getattr(config, "description", None) or meta.get("description"),
+        error=error,
+    )
+
+
+@contextlib.contextmanager
+def _duckdb(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = duckdb.connect(str(path))
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _dispose(datasource: Any) -> None:
+    """Release every DuckDB connection GE holds: its execution engine's and its own engine."""
+    execution_engine = getattr(datasource, "_execution_engine", None)
+    if execution_engine is not None:
+        with contextlib.suppress(Exception):
+            execution_engine.close()
+        datasource._execution_engine = None
+        datasource._cached_execution_engine_kwargs = {}
+    engine = getattr(datasource, "_engine", None)
+    if engine is not None:
+        engine.dispose()
+        datasource._engine = None
+
+
+def _attach_variables(engine: sa.Engine, statements: list[str]) -> None:
+    # Thresholds are DuckDB session variables: set them on every connection GE checks out.
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        for statement in statements:
+            cursor.execute(statement)
+
+    sa.event.listen(engine, "checkout", _on_checkout)
+
+
+def _sample_rows(con: duckdb.DuckDBPyConnection, query: str, relation: str) -> list[dict[str, Any]]:
+    """Up to 10 rows of a failed unexpected-rows query (GE's SUMMARY format returns none)."""
+    sql = f"select * from ({query.replace('{batch}', relation)}) as unexpected limit {MAX_SAMPLE_VALUES}"
+    try:
+        cursor = con.execute(sql)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    except duckdb.Error as exc:  # the sample is a courtesy; the failure is already recorded
+        log.warning("could not sample unexpected rows: %s", exc)
+        return []
+
+
+def _docs_path(context: Any, identifier: Any) -> str | None:
+    with contextlib.suppress(Exception):
+        urls = context.get_docs_sites_urls(resource_identifier=identifier, site_name=DATA_DOCS_SITE)
+        if urls and urls[0].get("site_url"):
+            return unquote(urlparse(urls[0]["site_url"]).path)
+    return None
+
+
+def _run_checkpoint(
+    suite_name: str, duckdb_path: Path, project: Path | None, run_id: str, validated_at: datetime
+) -> tuple[list[ExpectationOutcome], str, str | None, dict[str, str]]:
+    """Run the suite's checkpoint; returns outcomes, relation, docs path and unexpected queries."""
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    apply_duckdb_fix()
+    context = open_context(duckdb_path, project)
+    checkpoint = context.checkpoints.get(suite_name)
+    validation_definition = checkpoint.validation_definitions[0]
+    asset = validation_definition.asset
+    datasource = asset.datasource
+    relation = f"{asset.schema_name}.{asset.table_name}" if asset.schema_name else asset.table_name
+    suite = validation_definition.suite
+    metas = [e.meta or {} for e in suite.expectations]
+    statements = _set_variables_sql(threshold_values(metas))
+    queries = {
+        str(e.id): e.unexpected_rows_query
+        for e in suite.expectations
+        if getattr(e, "unexpected_rows_query", None) and isinstance(e.unexpected_rows_query, str)
+    }
+    try:
+        _attach_variables(datasource.get_execution_engine().engine, statements)
+        _attach_variables(datasource.get_engine(), statements)
+        result = checkpoint.run(run_id=RunIdentifier(run_name=run_id, run_time=validated_at))
+        identifier, suite_result = next(iter(result.run_results.items()))
+        outcomes = [outcome_from_result(r) for r in suite_result.results]
+        return outcomes, relation, _docs_path(context, identifier), queries
+    finally:
+        _dispose(datasource)
+
+
+def validate_suite(
+    suite_name: str,
+    duckdb_path: Path | str | None = None,
+    *,
+    project: Path | None = None,
+    run_id: str | None = None,
+    record: bool = True,
+) -> SuiteResult:
+    """Validate one suite (name = dbt model name) against the warehouse file.
+
+    Appends the outcome to ``audit.validation_results`` and, when no blocking expectation
+    failed, this run's drift metrics to ``audit.run_metrics`` (``record=False`` skips both).
+    Never raises for data problems: a suite that cannot run comes back with ``error`` set,
+    which counts as a blocking failure.
+    """
+    path = Path(duckdb_path) if duckdb_path else get_settings().duckdb_path
+    run_id = run_id or new_run_id()
+    validated_at = datetime.now(UTC).replace(tzinfo=None)
+    with _duckdb(path) as con:
+        ensure_audit_tables(con)  # drift queries read audit.run_metrics, even on the first run
+    outcomes: list[ExpectationOutcome] = []
+    relation = suite_name
+    docs_path: str | None = None
+    queries: dict[str, str] = {}
+    error: str | None = None
+    try:
+        outcomes, relation, docs_path, queries = _run_checkpoint(
+            suite_name, path, project, run_id, validated_at
+        )
+    except Exception as exc:  # noqa: BLE001 - a broken suite is a failed check, not a crash
+        log.exception("suite %s could not run", suite_name)
+        error = f"{type(exc).__name__}: {exc}"
+    with _duckdb(path) as con:
+        if queries and any(not o.success and str(o.expectation_id) in queries for o in outcomes):
+            for statement in _set_variables_sql(threshold_values()):
+                con.execute(statement)
+            outcomes = [
+                _with_samples(con, o, queries.get(str(o.expectation_id)), relation)
+                for o in outcomes
+            ]
+        result = SuiteResult(
+            run_id=run_id,
+            suite=suite_name,
+            asset=relation,
+            validated_at=validated_at,
+            outcomes=outcomes,
+            data_docs_path=docs_path,
+            error=error,
+        )
+        if record:
+            write_suite_result(con, result)
+            if result.blocking_passed:
+                _record_drift_metrics(con, result, relation)
+    log.info(result.summary())
+    return result
+
+
+def _with_samples(
+    con: duckdb.DuckDBPyConnection, outcome: ExpectationOutcome, query: str | None, relation: str
+) -> ExpectationOutcome:
+    if outcome.success or query is None or outcome.sample_values:
+        return outcome
+    samples = _sample_rows(con, query, relation)
+    return ExpectationOutcome(**{**outcome.__dict__, "sample_values": samples})
+
+
+def _record_drift_metrics(
+    con: duckdb.DuckDBPyConnection, result: SuiteResult, relation: str
+) -> None:
+    metrics = {}
+    for metric in DRIFT_METRICS:
+        if metric.model != result.suite:
+            continue
+        row = con.execute(metric.value_sql.format(table=relation)).fetchone()
+        metrics[metric.name] = float(row[0]) if row and row[0] is not None else None
+    if metrics:
+        record_run_metrics(con, result.run_id, result.validated_at, result.suite, metrics)
+
+
+def validate_all(
+    duckdb_path: Path | str | None = None,
+    *,
+    project: Path | None = None,
+    suites: Iterable[str] | None = None,
+    run_id: str | None = None,
+    record: bool = True,
+) -> list[SuiteResult]:
+    """Validate every suite (or ``suites``) under one run id, one suite at a time."""
+    run_id = run_id or new_run_id()
+    names = list(suites) if suites is not None else suite_names(project)
+    return [
+        validate_suite(name, duckdb_path, project=project, run_id=run_id, record=record)
+        for name in names
+    ]
+
+
+def blocking_failed(results: Iterable[SuiteResult]) -> bool:
+    """True when any suite failed a blocking expectation or could not run."""
+    return any(not r.blocking_passed for r in results)
