@@ -4,7 +4,7 @@
     exactly the columns of stg_quarantine (source, table_name, primary_key_value,
     quarantine_reason, _load_id, _file_name, _line_number; one row per flagged row) and add its
     name to `referential_models` below. -#}
-{%- set referential_models = [] -%}
+{%- set referential_models = ['int_reference_violations'] -%}
 
 with
 
@@ -30,17 +30,17 @@ unioned as (
         'row' as rule_kind
     from row_rules
     {% for model in referential_models %}
-        union all
-        select
-            source,
-            table_name,
-            primary_key_value,
-            quarantine_reason,
-            _load_id,
-            _file_name,
-            _line_number,
-            'reference' as rule_kind
-        from {{ model }}
+    union all
+    select
+        source,
+        table_name,
+        primary_key_value,
+        quarantine_reason,
+        _load_id,
+        _file_name,
+        _line_number,
+        'reference' as rule_kind
+    from {{ model }}
     {% endfor %}
 )
 

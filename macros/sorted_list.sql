@@ -1,0 +1,17 @@
+{#- An aggregate: the distinct non-NULL values of `expression`, sorted, joined with ', ' (NULL
+    when there are none). dim_customers lists a person's emails and source ids with it. -#}
+{% macro sorted_list(expression) -%}
+    {{ return(adapter.dispatch('sorted_list')(expression)) }}
+{%- endmacro %}
+
+{% macro default__sorted_list(expression) -%}
+    listagg(distinct {{ expression }}, ', ') within group (order by {{ expression }})
+{%- endmacro %}
+
+{% macro duckdb__sorted_list(expression) -%}
+    string_agg(distinct {{ expression }}, ', ' order by {{ expression }})
+{%- endmacro %}
+
+{% macro spark__sorted_list(expression) -%}
+    array_join(array_sort(collect_set({{ expression }})), ', ')
+{%- endmacro %}
