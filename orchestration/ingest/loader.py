@@ -365,7 +365,7 @@ def _load(
 ) -> None:
     table = landing_file.table
     size = landing_file.path.stat().st_size
-    file_hash = _sha256(landing_file.path)
+    file_hash, line_breaks = _hash_and_line_breaks(landing_file.path)
     earlier = con.execute(
         f"""
         select load_id, file_name
@@ -402,7 +402,9 @@ def _load(
     try:
         with _readable_path(landing_file.path) as path:
             try:
-                staged = READERS["." + landing_file.file_format](con, sql_string(path), prefix)
+                staged = READERS["." + landing_file.file_format](
+                    con, sql_string(path), prefix, line_breaks
+                )
             except duckdb.Error as error:
                 # Unreadable as its format (bad encoding, broken parquet): the file is bad
                 # input, not a loader failure. It has no rows we could count.
@@ -419,7 +421,7 @@ def _load(
             _write(con, table, staged, landing_file, result, file_hash, size, started_at, prefix)
     finally:
         names = (staged.temp_objects if staged else []) + [
-            f"{prefix}_{suffix}" for suffix in ("lines", "records", "stage", "checked")
+            f"{prefix}_{suffix}" for suffix in ("lines", "records", "documents", "stage", "bad")
         ]
         for name in names:
             with contextlib.suppress(duckdb.Error):
@@ -441,11 +443,9 @@ def _write(
 ) -> None:
     """Raw rows, rejects and the manifest row of one staged file, in one transaction."""
     missing = missing_required_columns(table, set(staged.columns))
-    file_reason = None
-    if missing:
+    file_reason = staged.file_error
+    if missing and not file_reason:
         file_reason = "missing required column(s): " + ", ".join(missing)
-    elif staged.file_error:
-        file_reason = staged.file_error
 
     values = {name: staged.columns.get(name) for name in table.column_names}
     extras = [name for name in staged.columns if name not in values]
@@ -460,7 +460,7 @@ def _write(
         reason_sql = sql_string(file_reason)
     else:
         reason_sql = f"coalesce(_structure_error, {row_reason_sql(table, values)})"
-    checked = f"{prefix}_checked"
+    bad = f"{prefix}_bad"
     common = [
         sql_string(table.source),
         sql_string(table.name),
@@ -469,39 +469,27 @@ def _write(
 
     con.begin()
     load_id = _next_load_id(con)
+    # Reasons are computed once, over the staged file, and kept only for the (usually few) bad
+    # records; good rows then go to raw by an anti-join, bad ones to rejects by a join.
     con.execute(
         f"""
-        create temp table {checked} as
-        select
-            {
-            ", ".join(
-                f"{values[name] or 'null::varchar'} as {sql_identifier(name)}"
-                for name in table.column_names
-            )
-        },
-            case when _structure_error is null then {extras_sql} end as _extra_columns,
-            _line_number,
-            _raw_record,
-            {reason_sql} as _reason
-        from {staged.view}
+        create temp table {bad} as
+        select _line_number, _reason
+        from (select _line_number, {reason_sql} as _reason from {staged.view})
+        where _reason is not null
         """
     )
     target_columns = ", ".join(
         [sql_identifier(name) for name in table.column_names]
         + ["_extra_columns", "_load_id", "_file_name", "_line_number", "_loaded_at"]
     )
+    value_columns = ", ".join(values[name] or "null::varchar" for name in table.column_names)
     (loaded,) = con.execute(
         f"""
         insert into {table.qualified_raw_name} ({target_columns})
-        select
-            {", ".join(sql_identifier(name) for name in table.column_names)},
-            _extra_columns,
-            ?,
-            ?,
-            _line_number,
-            ?
-        from {checked}
-        where _reason is null
+        select {value_columns}, {extras_sql}, ?, ?, stage._line_number, ?
+        from {staged.view} as stage
+        anti join {bad} as bad on stage._line_number = bad._line_number
         """,
         [load_id, landing_file.relative_name, started_at],
     ).fetchone()
@@ -509,9 +497,9 @@ def _write(
         f"""
         insert into {RAW_SCHEMA}.load_rejects
             (load_id, source, table_name, file_name, line_number, reason, raw_record)
-        select ?, {", ".join(common)}, _line_number, _reason, _raw_record
-        from {checked}
-        where _reason is not null
+        select ?, {", ".join(common)}, stage._line_number, bad._reason, stage._raw_record
+        from {staged.view} as stage
+        inner join {bad} as bad on stage._line_number = bad._line_number
         """,
         [load_id],
     ).fetchone()
@@ -583,12 +571,30 @@ def _readable_path(path: Path) -> Iterator[str]:
         yield link
 
 
-def _sha256(path: Path) -> str:
+def _hash_and_line_breaks(path: Path) -> tuple[str, str]:
+    """The file's sha256, and its line breaks for the readers: ``lf``, ``crlf`` or ``cr``.
+
+    ``cr`` means a lone carriage return somewhere (see ``readers._lines_table``). Found in the
+    same pass as the hash, so the file is read once here.
+    """
     digest = hashlib.sha256()
+    carriage_returns = crlf_pairs = 0
+    previous_ends_with_cr = False
     with path.open("rb") as stream:
         while chunk := stream.read(_HASH_CHUNK_BYTES):
             digest.update(chunk)
-    return digest.hexdigest()
+            carriage_returns += chunk.count(b"\r")
+            crlf_pairs += chunk.count(b"\r\n")
+            if previous_ends_with_cr and chunk.startswith(b"\n"):
+                crlf_pairs += 1
+            previous_ends_with_cr = chunk.endswith(b"\r")
+    if carriage_returns == 0:
+        line_breaks = "lf"
+    elif carriage_returns == crlf_pairs:
+        line_breaks = "crlf"
+    else:
+        line_breaks = "cr"
+    return digest.hexdigest(), line_breaks
 
 
 def _utc_now() -> datetime:

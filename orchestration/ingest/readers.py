@@ -52,6 +52,29 @@ _MAX_LINE_BYTES = 1 << 30
 # the file through an unterminated quote; the reject's line number still points at it.
 _MAX_RAW_RECORD = 1_000_000
 
+# Fields of a CSV record: split on commas outside quotes (see the module docstring).
+_FIELDS_SQL = f"""
+    case
+        when not contains(_raw_record, '"') then string_split(_raw_record, ',')
+        else list_transform(
+            string_split(
+                array_to_string(
+                    list_transform(
+                        string_split(_raw_record, '"'),
+                        lambda piece, i: case
+                            when i % 2 = 0 then replace(piece, ',', E'{_COMMA_MASK}')
+                            else piece
+                        end
+                    ),
+                    '"'
+                ),
+                ','
+            ),
+            lambda masked: replace(masked, E'{_COMMA_MASK}', ',')
+        )
+    end
+"""
+
 
 @dataclass
 class StagedFile:
@@ -76,9 +99,39 @@ def sql_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _lines_table(con: duckdb.DuckDBPyConnection, path_sql: str, table: str) -> None:
+def _lines_table(
+    con: duckdb.DuckDBPyConnection, path_sql: str, table: str, line_breaks: str
+) -> None:
+    """Physical lines of the file in ``table``, ``rowid + 1`` being the line number.
+
+    ``line_breaks`` (see ``loader``, which finds it while hashing the file): ``lf`` when the
+    file has no carriage return, ``crlf`` when every one is part of ``\\r\\n``, ``cr`` when
+    there is a lone ``\\r``. DuckDB's line reader (duckdb 2.0.0) is exact for the first two
+    with the matching ``new_line``, but with ``new_line='\\n'`` it counts ``\\r\\n`` as two
+    breaks, and with ``'\\r\\n'`` it drops the text after a lone ``\\r``. So a file with a lone
+    ``\\r`` (rare: old Mac exports) is split in SQL from ``read_text`` instead, which holds the
+    whole file in memory once.
+    """
+    if line_breaks == "cr":
+        con.execute(
+            f"""
+            create temp table {table} as
+            with content as (
+                select string_split(
+                    regexp_replace(
+                        ltrim(content, chr(65279)), E'\\r\\n|\\r', E'\\n', 'g'), E'\\n'
+                ) as lines
+                from read_text({path_sql})
+            )
+            select unnest(lines) as line, generate_subscripts(lines, 1) as line_number
+            from content
+            order by line_number
+            """
+        )
+        return
     # DuckDB keeps a scan's order in a table insert while preserve_insertion_order is on (the
-    # default; the loader checks it), so rowid + 1 is the physical line number.
+    # default; the loader sets it), so rowid + 1 is the physical line number.
+    new_line = "\\r\\n" if line_breaks == "crlf" else "\\n"
     con.execute(
         f"""
         create temp table {table} as
@@ -91,7 +144,7 @@ def _lines_table(con: duckdb.DuckDBPyConnection, path_sql: str, table: str) -> N
             delim = E'{_LINE_DELIMITER}',
             quote = '',
             escape = '',
-            new_line = '\\n',
+            new_line = '{new_line}',
             strict_mode = false,
             null_padding = false,
             all_varchar = true,
@@ -101,95 +154,95 @@ def _lines_table(con: duckdb.DuckDBPyConnection, path_sql: str, table: str) -> N
     )
 
 
-def stage_csv(con: duckdb.DuckDBPyConnection, path_sql: str, prefix: str) -> StagedFile:
+def stage_csv(
+    con: duckdb.DuckDBPyConnection, path_sql: str, prefix: str, line_breaks: str = "lf"
+) -> StagedFile:
     """Stage a CSV file (header row, ``,`` separated, ``"`` quoted); see the module docstring."""
     lines, records, view = f"{prefix}_lines", f"{prefix}_records", f"{prefix}_stage"
-    staged = StagedFile(view=view, file_format="csv", temp_objects=[lines, records])
-    _lines_table(con, path_sql, lines)
-    con.execute(
+    staged = StagedFile(view=view, file_format="csv", temp_objects=[lines, records, view])
+    _lines_table(con, path_sql, lines, line_breaks)
+    has_multi_line_records = con.execute(
         f"""
-        create temp table {records} as
-        with numbered as (
-            select
-                rowid + 1 as line_number,
-                coalesce(line, '') as line,
-                (length(coalesce(line, '')) - length(replace(coalesce(line, ''), '"', ''))) % 2
-                    = 1 as has_odd_quotes
-            from {lines}
-        ),
-        toggles as (
-            select line_number, row_number() over (order by line_number) as toggle_number
-            from numbered
-            where has_odd_quotes
-        ),
-        multi_line_spans as (
-            select
-                opening.line_number as start_line,
-                coalesce(closing.line_number, 9223372036854775807) as end_line
-            from toggles as opening
-            left join toggles as closing
-                on closing.toggle_number = opening.toggle_number + 1
-            where opening.toggle_number % 2 = 1
-        ),
-        assigned as (
-            select
-                numbered.line_number,
-                numbered.line,
-                case
-                    when numbered.line_number <= spans.end_line then spans.start_line
-                end as span_start
-            from numbered
-            asof left join multi_line_spans as spans
-                on numbered.line_number >= spans.start_line
-        )
-        select line_number as _line_number, line as _raw_record
-        from assigned
-        where span_start is null and line <> ''
-        union all
-        select
-            span_start as _line_number,
-            left(string_agg(line, E'\\n' order by line_number), {_MAX_RAW_RECORD}) as _raw_record
-        from assigned
-        where span_start is not null
-        group by span_start
+        select count(*) > 0
+        from {lines}
+        where (length(line) - length(replace(line, '"', ''))) % 2 = 1
         """
-    )
-    fields_sql = f"""
-        case
-            when not contains(_raw_record, '"') then string_split(_raw_record, ',')
-            else list_transform(
-                string_split(
-                    array_to_string(
-                        list_transform(
-                            string_split(_raw_record, '"'),
-                            lambda piece, i: case
-                                when i % 2 = 0 then replace(piece, ',', E'{_COMMA_MASK}')
-                                else piece
-                            end
-                        ),
-                        '"'
-                    ),
-                    ','
-                ),
-                lambda masked: replace(masked, E'{_COMMA_MASK}', ',')
+    ).fetchone()[0]
+    if not has_multi_line_records:
+        # the usual case: every non-blank line is one record
+        con.execute(
+            f"""
+            create temp view {records} as
+            select rowid + 1 as _line_number, line as _raw_record
+            from {lines}
+            where line <> ''
+            """
+        )
+    else:
+        con.execute(
+            f"""
+            create temp table {records} as
+            with numbered as (
+                select
+                    rowid + 1 as line_number,
+                    coalesce(line, '') as line,
+                    (length(coalesce(line, '')) - length(replace(coalesce(line, ''), '"', '')))
+                        % 2 = 1 as has_odd_quotes
+                from {lines}
+            ),
+            toggles as (
+                select line_number, row_number() over (order by line_number) as toggle_number
+                from numbered
+                where has_odd_quotes
+            ),
+            multi_line_spans as (
+                select
+                    opening.line_number as start_line,
+                    coalesce(closing.line_number, 9223372036854775807) as end_line
+                from toggles as opening
+                left join toggles as closing
+                    on closing.toggle_number = opening.toggle_number + 1
+                where opening.toggle_number % 2 = 1
+            ),
+            assigned as (
+                select
+                    numbered.line_number,
+                    numbered.line,
+                    case
+                        when numbered.line_number <= spans.end_line then spans.start_line
+                    end as span_start
+                from numbered
+                asof left join multi_line_spans as spans
+                    on numbered.line_number >= spans.start_line
             )
-        end
-    """
+            select line_number as _line_number, line as _raw_record
+            from assigned
+            where span_start is null and line <> ''
+            union all
+            select
+                span_start as _line_number,
+                left(
+                    string_agg(line, E'\\n' order by line_number), {_MAX_RAW_RECORD}
+                ) as _raw_record
+            from assigned
+            where span_start is not null
+            group by span_start
+            """
+        )
     header = con.execute(
         f"""
-        select _line_number, {fields_sql}
-        from {records}
-        order by _line_number
-        limit 1
+        select _line_number, {_FIELDS_SQL}
+        from (select _line_number, _raw_record from {records} order by _line_number limit 1)
         """
     ).fetchone()
     if header is None:
         # only blank lines: no header, no rows
+        staged.file_error = "the file has no header row (only blank lines)"
         con.execute(
-            f"create temp view {view} as select null::bigint as _line_number, "
-            "null::varchar as _raw_record, null::varchar as _structure_error where false"
+            f"create temp table {view} as select null::bigint as _line_number, "
+            "null::varchar as _raw_record, null::varchar[] as fields, "
+            "null::varchar as _structure_error where false"
         )
-        staged.temp_objects.append(view)
         return staged
     header_line, raw_header = header
     names = [_unquote(name).strip() for name in raw_header]
@@ -197,33 +250,41 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path_sql: str, prefix: str) -> Sta
     if duplicates:
         staged.file_error = "duplicate column(s) in header: " + ", ".join(duplicates)
     expected = len(names)
+    # Materialised once: the split is the costly part, and validation, the raw insert and the
+    # rejects all read it. The quoting check only runs on records that have quotes.
     con.execute(
         f"""
-        create temp view {view} as
-        with split as (
-            select _line_number, _raw_record, {fields_sql} as raw_fields
+        create temp table {view} as
+        with split as materialized (
+            select _line_number, _raw_record, {_FIELDS_SQL} as raw_fields
             from {records}
             where _line_number > {header_line}
         ),
-        checked as (
+        checked as materialized (
             select
                 _line_number,
                 _raw_record,
-                list_transform(
-                    raw_fields,
-                    lambda value: case
-                        when starts_with(value, '"') then replace(value[2:-2], '""', '"')
-                        else value
-                    end
-                ) as fields,
-                len(raw_fields) as field_count,
-                list_bool_and(
-                    list_transform(
+                case
+                    when not contains(_raw_record, '"') then raw_fields
+                    else list_transform(
                         raw_fields,
-                        lambda value: not contains(value, '"')
-                            or regexp_full_match(value, '"(?:[^"]|"")*"', 's')
+                        lambda value: case
+                            when starts_with(value, '"') then replace(value[2:-2], '""', '"')
+                            else value
+                        end
                     )
-                ) as is_well_quoted,
+                end as fields,
+                len(raw_fields) as field_count,
+                case
+                    when not contains(_raw_record, '"') then true
+                    else list_bool_and(
+                        list_transform(
+                            raw_fields,
+                            lambda value: not contains(value, '"')
+                                or regexp_full_match(value, '"(?:[^"]|"")*"', 's')
+                        )
+                    )
+                end as is_well_quoted,
                 raw_fields[-1] = '' as ends_with_empty_field
             from split
         )
@@ -246,7 +307,6 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path_sql: str, prefix: str) -> Sta
         from checked
         """
     )
-    staged.temp_objects.append(view)
     for position, name in enumerate(names, start=1):
         staged.columns.setdefault(name, f"nullif(fields[{position}], '')")
     return staged
@@ -258,31 +318,30 @@ def _unquote(value: str) -> str:
     return value
 
 
-def stage_jsonl(con: duckdb.DuckDBPyConnection, path_sql: str, prefix: str) -> StagedFile:
+def stage_jsonl(
+    con: duckdb.DuckDBPyConnection, path_sql: str, prefix: str, line_breaks: str = "lf"
+) -> StagedFile:
     """Stage a JSON-lines file: one object per line; a line that is not one is rejected.
 
     Physical lines are read like CSV's (``rowid + 1`` = line number), then parsed with DuckDB's
     JSON functions, so one bad line never stops the others. Blank lines are not records. Values
     are the JSON scalars as text (numbers as DuckDB's JSON writer prints them: ``1.50`` becomes
-    ``1.5``); nested values stay JSON text; JSON null and ``""`` are NULL.
+    ``1.5``); nested values stay JSON text; JSON null and ``""`` are NULL. The file's columns are
+    the keys found on any line; a line without one of them has NULL there.
     """
-    lines, view = f"{prefix}_lines", f"{prefix}_stage"
-    staged = StagedFile(view=view, file_format="jsonl", temp_objects=[lines, view])
-    _lines_table(con, path_sql, lines)
+    lines, documents, view = f"{prefix}_lines", f"{prefix}_documents", f"{prefix}_stage"
+    staged = StagedFile(view=view, file_format="jsonl", temp_objects=[lines, documents, view])
+    _lines_table(con, path_sql, lines, line_breaks)
     con.execute(
         f"""
-        create temp view {view} as
+        create temp table {documents} as
         with numbered as (
-            select rowid + 1 as _line_number, line as _raw_record
+            select
+                rowid + 1 as _line_number,
+                line as _raw_record,
+                coalesce(json_valid(line), false) as is_valid
             from {lines}
             where line is not null and trim(line) <> ''
-        ),
-        parsed as (
-            select
-                _line_number,
-                _raw_record,
-                coalesce(json_valid(_raw_record), false) as is_valid
-            from numbered
         )
         select
             _line_number,
@@ -295,19 +354,39 @@ def stage_jsonl(con: duckdb.DuckDBPyConnection, path_sql: str, prefix: str) -> S
                 when json_type(_raw_record) <> 'OBJECT' then
                     'invalid JSON line: expected an object, found ' || lower(json_type(_raw_record))
             end as _structure_error
-        from parsed
+        from numbered
         """
     )
-    keys = con.execute(
-        f"select distinct unnest(json_keys(document)) from {view} where document is not null"
-    ).fetchall()
-    for (key,) in sorted(keys):
-        path = sql_string("$." + '"' + key.replace('"', '\\"') + '"')
-        staged.columns[key] = f"nullif(json_extract_string(document, {path}), '')"
+    keys = sorted(
+        key
+        for (key,) in con.execute(
+            f"select distinct unnest(json_keys(document)) from {documents} "
+            "where document is not null"
+        ).fetchall()
+    )
+    # One json_extract_string with a list of paths parses each document once for all keys.
+    paths = "[" + ", ".join(sql_string("$." + json_key(key)) for key in keys) + "]"
+    values = f"json_extract_string(document, {paths})" if keys else "[]::varchar[]"
+    con.execute(
+        f"""
+        create temp table {view} as
+        select _line_number, _raw_record, {values} as fields, _structure_error
+        from {documents}
+        """
+    )
+    for position, key in enumerate(keys, start=1):
+        staged.columns[key] = f"nullif(fields[{position}], '')"
     return staged
 
 
-def stage_parquet(con: duckdb.DuckDBPyConnection, path_sql: str, prefix: str) -> StagedFile:
+def json_key(key: str) -> str:
+    """A JSON path step for ``key`` (quoted, so any key name works)."""
+    return '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def stage_parquet(
+    con: duckdb.DuckDBPyConnection, path_sql: str, prefix: str, line_breaks: str = "lf"
+) -> StagedFile:
     """Stage a parquet file; native values are cast to text, the line is the row index + 1."""
     view = f"{prefix}_stage"
     staged = StagedFile(view=view, file_format="parquet", temp_objects=[view])
