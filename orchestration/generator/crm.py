@@ -49,7 +49,7 @@ def make_contacts(people: People, rng: np.random.Generator) -> pa.Table:
         chosen = people.channel[rows] == index
         channel_text[chosen] = pick(rng, ref.ACQUISITION_CHANNELS[name], int(chosen.sum()))
     no_channel = rng.random(n) < 0.12
-    secondary = people.has_secondary[rows] & (rng.random(n) < 0.7)
+    secondary = people.secondary_in_crm[rows]
     secondary_email = pc.if_else(
         pa.array(secondary),
         email_variants(people.secondary_email.take(pa.array(rows)), 0.2, rng),

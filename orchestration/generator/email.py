@@ -13,7 +13,7 @@ from .people import People, email_variants
 EMAIL_COST_PER_SEND_CENTS = 0.09
 SMS_COST_PER_SEND_CENTS = 1.2
 BAD_ADDRESS_SHARE = 0.02  # always bounce
-SOFT_BOUNCE = 0.012
+SOFT_BOUNCE = 0.025
 CLICK_GIVEN_OPEN = 0.12
 UNSUBSCRIBE = 0.003
 COMPLAINT = 0.0006
@@ -39,7 +39,7 @@ class Campaigns:
         n = len(self.day)
         hour = np.where(self.channel == "email", 9, 17)
         self.sent_seconds = self.day * DAY + hour * 3600 + rng.integers(0, 1800, n)
-        self.target_share = np.where(self.channel == "email", rng.uniform(0.5, 1.0, n), 1.0)
+        self.target_share = np.where(self.channel == "email", rng.uniform(0.3, 0.8, n), 1.0)
         self.campaign_id = np.array(
             fmt.ids("CMP", np.arange(1, n + 1), 5).to_pylist(), dtype=object
         )
@@ -92,7 +92,7 @@ def make_events(
     each vectorised over the chunk) is sequential.
     """
     n = len(people)
-    use_secondary = people.has_secondary & (rng.random(n) < 0.3)
+    use_secondary = people.secondary_in_crm & (rng.random(n) < 0.3)
     base = np.where(
         use_secondary,
         people.secondary_email.to_numpy(zero_copy_only=False),

@@ -20,9 +20,9 @@ from . import timeline
 
 # BG/NBD-like parameters, per average day of demand.
 PURCHASE_RATE_SHAPE = 0.9  # r
-PURCHASE_RATE_SCALE = 1 / 60.0  # 1 / alpha: mean rate 0.015/day, ~5.5 purchases a year
+PURCHASE_RATE_SCALE = 1 / 40.0  # 1 / alpha: mean rate 0.0225/day, ~8 purchases a year
 DROPOUT_A = 1.3
-DROPOUT_B = 5.0
+DROPOUT_B = 8.0
 BUYER_SHARE = 0.68  # the rest are prospects: newsletter sign-ups, abandoned carts, tickets
 ACCOUNT_SHARE = 0.72  # buyers with a shop account; the others always check out as guests
 CONTACT_SHARE_BUYERS = 0.6
@@ -50,6 +50,7 @@ class People:
     email: pa.Array  # canonical, lower-case
     secondary_email: pa.Array  # NULL for most
     has_secondary: np.ndarray
+    secondary_in_crm: np.ndarray  # the CRM contact lists the second email
     arrival_op: np.ndarray  # operational time of first contact / first order
     arrival_seconds: np.ndarray
     channel: np.ndarray  # index into reference.CHANNELS (true acquisition channel)
@@ -106,7 +107,8 @@ def make_people(first_id: int, n: int, rng: np.random.Generator) -> People:
     has_account = is_buyer & (rng.random(n) < ACCOUNT_SHARE)
     # Prospects are known because they signed up somewhere; most are CRM contacts.
     has_contact = np.where(is_buyer, rng.random(n) < CONTACT_SHARE_BUYERS, rng.random(n) < 0.85)
-    email_opt_in = rng.random(n) < np.where(is_buyer, 0.65, 0.9)
+    # Only people the brand knows (a contact or an account) are on its lists.
+    email_opt_in = (has_contact | has_account) & (rng.random(n) < np.where(is_buyer, 0.65, 0.9))
     sms_opt_in = email_opt_in & (rng.random(n) < 0.25)
     return People(
         person_id=person_id,
@@ -117,6 +119,7 @@ def make_people(first_id: int, n: int, rng: np.random.Generator) -> People:
         email=email,
         secondary_email=secondary,
         has_secondary=has_secondary,
+        secondary_in_crm=has_secondary & has_contact & (rng.random(n) < 0.7),
         arrival_op=arrival_op,
         arrival_seconds=arrival_seconds,
         channel=channel,
