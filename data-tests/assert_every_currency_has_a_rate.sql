@@ -19,13 +19,13 @@ rates as (
 
 money_rows as (
     {% for model, at_column in money_tables %}
-        select
-            '{{ model }}' as model_name,
-            currency,
-            cast({{ dbt.date_trunc('month', at_column) }} as date) as rate_month
-        from {{ ref(model) }}
-        where not is_quarantined and currency is not null
-        {% if not loop.last %}union all{% endif %}
+    select
+        '{{ model }}' as model_name,
+        currency,
+        cast({{ dbt.date_trunc('month', at_column) }} as date) as rate_month
+    from {{ ref(model) }}
+    where not is_quarantined and currency is not null
+    {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 

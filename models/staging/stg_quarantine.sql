@@ -21,8 +21,8 @@ with
 {% endfor %}
 unioned as (
     {% for table in staging_tables() %}
-        select * from {{ table.model }}
-        {% if not loop.last %}union all{% endif %}
+    select * from {{ table.model }}
+    {% if not loop.last %}union all{% endif %}
     {% endfor %}
 )
 

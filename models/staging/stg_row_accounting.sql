@@ -23,16 +23,16 @@ staged_{{ table.model }} as (
 {% endfor %}
 counted as (
     {% for table in staging_tables() %}
-        select
-            '{{ table.source }}' as source,
-            '{{ table.table }}' as table_name,
-            raw_{{ table.model }}.raw_rows,
-            staged_{{ table.model }}.staged_rows,
-            raw_{{ table.model }}.raw_rows - raw_{{ table.model }}.distinct_keys as duplicates_removed,
-            staged_{{ table.model }}.quarantined_rows
-        from raw_{{ table.model }}
-        cross join staged_{{ table.model }}
-        {% if not loop.last %}union all{% endif %}
+    select
+        '{{ table.source }}' as source,
+        '{{ table.table }}' as table_name,
+        raw_{{ table.model }}.raw_rows,
+        staged_{{ table.model }}.staged_rows,
+        raw_{{ table.model }}.raw_rows - raw_{{ table.model }}.distinct_keys as duplicates_removed,
+        staged_{{ table.model }}.quarantined_rows
+    from raw_{{ table.model }}
+    cross join staged_{{ table.model }}
+    {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 

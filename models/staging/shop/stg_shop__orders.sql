@@ -8,11 +8,18 @@
 }}
 with
 
+{% if is_incremental() %}
+processed as (
+    select coalesce(max(stored._load_id), -1) as max_load_id
+    from {{ this }} as stored
+),
+{% endif %}
+
 source as (
     select * from {{ source('shop', 'orders') }}
     {% if is_incremental() %}
-        -- only loads not processed yet: load ids increase in load order
-        where _load_id > (select coalesce(max(processed._load_id), -1) from {{ this }} as processed)
+    -- only loads not processed yet: load ids increase in load order
+    where _load_id > (select processed.max_load_id from processed)
     {% endif %}
 ),
 
@@ -106,8 +113,8 @@ latest as (
 final as (
     select * from latest
     {% if is_incremental() %}
-        -- keys whose stored version still wins are left as they are
-        where _load_id > (select coalesce(max(processed._load_id), -1) from {{ this }} as processed)
+    -- keys whose stored version still wins are left as they are
+    where _load_id > (select processed.max_load_id from processed)
     {% endif %}
 )
 
