@@ -1,0 +1,77 @@
+{#- The CLV model's input (KPIS.md, customer_clv; Fader, Hardie & Lee 2005): one row per
+    customer with >= 1 valid order as of as_of_date. All valid orders of one customer on one
+    UTC day are ONE purchase, whatever their value. -#}
+with
+
+orders as (
+    select * from {{ ref('fct_orders') }}
+),
+
+valid_orders as (
+    select
+        orders.customer_key,
+        orders.order_date,
+        orders.net_revenue
+    from orders
+    where
+        orders.is_valid_order
+        and orders.customer_key is not null
+        and orders.order_date <= {{ as_of_date() }}
+),
+
+purchase_days as (
+    select
+        valid_orders.customer_key,
+        valid_orders.order_date as purchase_date,
+        sum(valid_orders.net_revenue) as net_revenue
+    from valid_orders
+    group by valid_orders.customer_key, valid_orders.order_date
+),
+
+numbered_purchase_days as (
+    select
+        purchase_days.customer_key,
+        purchase_days.purchase_date,
+        purchase_days.net_revenue,
+        row_number() over (
+            partition by purchase_days.customer_key
+            order by purchase_days.purchase_date
+        ) as purchase_number
+    from purchase_days
+),
+
+summarized as (
+    select
+        numbered_purchase_days.customer_key,
+        min(numbered_purchase_days.purchase_date) as first_purchase_date,
+        max(numbered_purchase_days.purchase_date) as last_purchase_date,
+        count(*) as purchase_days,
+        -- monetary: repeat purchase days only; 0 for a one-time buyer (Gamma-Gamma input)
+        coalesce(
+            avg(
+                case
+                    when numbered_purchase_days.purchase_number > 1
+                        then cast(numbered_purchase_days.net_revenue as double)
+                end
+            ),
+            0
+        ) as monetary_value
+    from numbered_purchase_days
+    group by numbered_purchase_days.customer_key
+),
+
+final as (
+    select
+        summarized.customer_key,
+        summarized.first_purchase_date,
+        summarized.last_purchase_date,
+        summarized.purchase_days,
+        summarized.purchase_days - 1 as frequency,
+        {{ dbt.datediff('summarized.first_purchase_date', 'summarized.last_purchase_date', 'day') }}
+            as recency_days,
+        {{ dbt.datediff('summarized.first_purchase_date', as_of_date(), 'day') }} as t_days,
+        summarized.monetary_value
+    from summarized
+)
+
+select * from final

@@ -1,0 +1,151 @@
+{#- KPIS.md, kpi_by_channel: one row per month x marketing channel (every channel of seed
+    channel_mapping, plus email, sms and unknown), from the first month with new customers or
+    spend up to the month of as_of_date. -#}
+with
+
+orders as (
+    select * from {{ ref('fct_orders') }}
+),
+
+customers as (
+    select * from {{ ref('dim_customers') }}
+),
+
+marketing_spend as (
+    select * from {{ ref('int_marketing_spend_unioned') }}
+),
+
+channel_mapping as (
+    select * from {{ ref('channel_mapping') }}
+),
+
+valid_orders as (
+    select
+        orders.customer_key,
+        orders.order_date,
+        orders.net_revenue,
+        orders.customer_order_number
+    from orders
+    where
+        orders.is_valid_order
+        and orders.customer_key is not null
+        and orders.order_date <= {{ as_of_date() }}
+),
+
+-- new customers, by the acquisition channel dim_customers gives them (KPIS.md's definition
+-- lives there, not here)
+new_customers as (
+    select
+        valid_orders.customer_key,
+        valid_orders.order_date as first_order_date,
+        {{ month_start('valid_orders.order_date') }} as month,
+        coalesce(customers.acquisition_channel, 'unknown') as channel
+    from valid_orders
+    left join customers on valid_orders.customer_key = customers.customer_key
+    where valid_orders.customer_order_number = 1
+),
+
+-- first year: valid orders before the first order date + 12 months (and up to as_of_date)
+first_year_revenue as (
+    select
+        new_customers.customer_key,
+        sum(valid_orders.net_revenue) as first_year_net_revenue
+    from new_customers
+    inner join valid_orders
+        on
+            new_customers.customer_key = valid_orders.customer_key
+            and valid_orders.order_date
+            < {{ dbt.dateadd('month', 12, 'new_customers.first_order_date') }}
+    group by new_customers.customer_key
+),
+
+new_customers_by_channel as (
+    select
+        new_customers.month,
+        new_customers.channel,
+        count(*) as new_customers,
+        sum(coalesce(first_year_revenue.first_year_net_revenue, 0)) as first_year_net_revenue
+    from new_customers
+    left join first_year_revenue on new_customers.customer_key = first_year_revenue.customer_key
+    group by new_customers.month, new_customers.channel
+),
+
+spend_by_channel as (
+    select
+        {{ month_start('marketing_spend.spend_date') }} as month,
+        marketing_spend.channel,
+        sum(marketing_spend.spend) as spend,
+        sum(marketing_spend.clicks) as clicks
+    from marketing_spend
+    group by {{ month_start('marketing_spend.spend_date') }}, marketing_spend.channel
+),
+
+channels as (
+    select channel_mapping.channel from channel_mapping
+    union
+    select unnest(['email', 'sms', 'unknown']) as channel
+    union
+    select new_customers_by_channel.channel from new_customers_by_channel
+    union
+    select spend_by_channel.channel from spend_by_channel
+),
+
+months_with_data as (
+    select new_customers_by_channel.month from new_customers_by_channel
+    union all
+    select spend_by_channel.month from spend_by_channel
+),
+
+bounds as (
+    select
+        min(months_with_data.month) as first_month,
+        {{ month_start(as_of_date()) }} as last_month
+    from months_with_data
+),
+
+months as (
+    {{ month_spine('bounds', 'bounds.first_month', 'bounds.last_month') }}
+),
+
+joined as (
+    select
+        months.month,
+        channels.channel,
+        coalesce(spend_by_channel.spend, 0) as spend,
+        coalesce(new_customers_by_channel.new_customers, 0) as new_customers,
+        coalesce(spend_by_channel.clicks, 0) as clicks,
+        coalesce(new_customers_by_channel.first_year_net_revenue, 0) as first_year_net_revenue
+    from months
+    cross join channels
+    left join spend_by_channel
+        on months.month = spend_by_channel.month and channels.channel = spend_by_channel.channel
+    left join new_customers_by_channel
+        on
+            months.month = new_customers_by_channel.month
+            and channels.channel = new_customers_by_channel.channel
+),
+
+with_ratios as (
+    select
+        joined.month,
+        joined.channel,
+        joined.spend,
+        joined.new_customers,
+        {{ cac('joined.spend', 'joined.new_customers') }} as cac,
+        joined.clicks,
+        {{ conversion_rate('joined.new_customers', 'joined.clicks') }} as conversion_rate,
+        joined.first_year_net_revenue,
+        {{ net_revenue_per_customer('joined.first_year_net_revenue', 'joined.new_customers') }}
+            as first_year_net_revenue_per_new_customer
+    from joined
+),
+
+final as (
+    select
+        with_ratios.*,
+        {{ ltv_to_cac('with_ratios.first_year_net_revenue_per_new_customer', 'with_ratios.cac') }}
+            as ltv_to_cac
+    from with_ratios
+)
+
+select * from final
