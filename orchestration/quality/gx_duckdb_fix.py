@@ -37,6 +37,9 @@ from typing import Any
 import sqlalchemy as sa
 
 _APPLIED_FLAG = "_clm_duckdb_fix_applied"
+# What the patches replaced, so remove_duckdb_fix() can restore it (tests prove the bug is
+# still there with the originals).
+_ORIGINALS: dict[str, Any] = {}
 
 
 def _freeze_if_duckdb(connection: sa.Connection, result: Any) -> Any:
@@ -113,6 +116,8 @@ def apply_duckdb_fix() -> None:
     # Every GE query path (execute_query and execute_query_in_transaction) goes through this
     # one static method while the connection is open: the narrowest place to buffer.
     original = SqlAlchemyExecutionEngine._execute_query_with_recovery
+    _ORIGINALS["execute"] = SqlAlchemyExecutionEngine.__dict__["_execute_query_with_recovery"]
+    _ORIGINALS["get_columns"] = duckdb_engine.Dialect.__dict__.get("get_columns")
 
     def _execute_query_with_recovery(connection: sa.Connection, query: Any) -> Any:
         return _freeze_if_duckdb(connection, original(connection, query))
@@ -122,6 +127,23 @@ def apply_duckdb_fix() -> None:
     )
     duckdb_engine.Dialect.get_columns = _duckdb_columns
     setattr(SqlAlchemyExecutionEngine, _APPLIED_FLAG, True)
+
+
+def remove_duckdb_fix() -> None:
+    """Undo ``apply_duckdb_fix()`` (for tests that show the unpatched behaviour)."""
+    import duckdb_engine
+    from great_expectations.execution_engine.sqlalchemy_execution_engine import (
+        SqlAlchemyExecutionEngine,
+    )
+
+    if not getattr(SqlAlchemyExecutionEngine, _APPLIED_FLAG, False):
+        return
+    SqlAlchemyExecutionEngine._execute_query_with_recovery = _ORIGINALS["execute"]
+    if _ORIGINALS["get_columns"] is None:
+        del duckdb_engine.Dialect.get_columns
+    else:
+        duckdb_engine.Dialect.get_columns = _ORIGINALS["get_columns"]
+    setattr(SqlAlchemyExecutionEngine, _APPLIED_FLAG, False)
 
 
 def is_applied() -> bool:

@@ -161,11 +161,6 @@ def _drift_rules() -> list[Rule]:
     ]
 
 
-_AS_OF = (
-    f"coalesce(try_cast(nullif({AS_OF_DATE.sql()}, '') as date), "
-    "(select max(cast(ordered_at as date)) from staging.stg_shop__orders))"
-)
-
 RULES: tuple[Rule, ...] = (
     Rule(
         key="range:unit_price_max",
@@ -224,10 +219,14 @@ RULES: tuple[Rule, ...] = (
         expectation_type="unexpected_rows_expectation",
         kwargs={
             "unexpected_rows_query": (
-                "select max(order_date) as newest_order_date, "
-                f"{_AS_OF} as as_of_date from {{batch}} where is_valid_order "
-                "having count(*) > 0 and "
-                f"max(order_date) < {_AS_OF} - cast({FRESHNESS_MAX_DAYS.sql()} as integer)"
+                "with orders as (select order_date, is_valid_order from {batch}), "
+                "as_of as (select coalesce(try_cast(nullif("
+                f"{AS_OF_DATE.sql()}, '') as date), max(order_date)) as as_of_date from orders), "
+                "newest as (select max(order_date) as newest_order_date from orders "
+                "where is_valid_order) "
+                "select newest.newest_order_date, as_of.as_of_date from newest cross join as_of "
+                "where newest.newest_order_date < as_of.as_of_date - "
+                f"cast({FRESHNESS_MAX_DAYS.sql()} as integer)"
             )
         },
         threshold=FRESHNESS_MAX_DAYS,

@@ -421,6 +421,8 @@ def base_config() -> dict[str, Any]:
             }
         },
         "analytics_enabled": False,
+        # Progress bars would flood the pipeline's logs (one per metric batch).
+        "progress_bars": {"globally": False, "metric_calculations": False},
         "data_context_id": stable_id("data_context"),
         "fluent_datasources": {
             DATASOURCE_NAME: {

@@ -65,6 +65,9 @@ def write_manifest(path: Path) -> Path:
             ),
             model_node("stg_shop__customers", "staging", ["shop_customer_id", "email"]),
             model_node("kpi_monthly", "marts", ["month", "net_revenue", "repeat_purchase_rate"]),
+            model_node(
+                "fct_orders", "marts", ["order_id", "order_date", "is_valid_order", "net_revenue"]
+            ),
             test_node("unique", "stg_shop__orders", "order_id"),
             test_node("not_null", "stg_shop__orders", "order_id"),
             test_node(
@@ -104,6 +107,15 @@ def build_warehouse(path: Path) -> Path:
                 ('o4', 'c9', 'paid', 'USD', 40.0, false),
                 ('o5', 'c1', 'odd', 'USD', 250000.0, false)
             ) as t(order_id, shop_customer_id, financial_status, currency, subtotal, is_quarantined);
+        create schema raw;
+        create table raw.shop__orders as select 'o1' as order_id;
+        create table marts.fct_orders as
+            select
+                'o' || i as order_id,
+                date '2026-01-01' + cast(i % 10 as integer) as order_date,
+                true as is_valid_order,
+                50.0 as net_revenue
+            from range(40) as r(i);
         create table marts.kpi_monthly as
             select * from (values (date '2026-01-01', 100.0, 0.5), (date '2026-02-01', 50.0, 0.6))
                 as t(month, net_revenue, repeat_purchase_rate);
