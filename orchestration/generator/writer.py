@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from .. import contract
 from .common import EXPORT_COLUMN
+from .formats import iso_text
 from .scales import EXPORT_DATES
 
 
@@ -112,7 +113,9 @@ def _as_text(data: pa.Table) -> pa.Table:
     columns = []
     for column in data.columns:
         if pa.types.is_timestamp(column.type):
-            column = pc.strftime(column, format="%Y-%m-%dT%H:%M:%S")
+            column = pa.chunked_array(
+                [iso_text(chunk) for chunk in column.chunks], type=pa.string()
+            )
         elif not pa.types.is_string(column.type):
             column = pc.cast(column, pa.string())
         columns.append(column)
