@@ -13,11 +13,15 @@ parquet get a small ``…_dirty.csv`` file beside them instead.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import json
 from collections.abc import Callable
 from itertools import islice
 from pathlib import Path
 from typing import Any
+
+import pyarrow.parquet as pq
 
 from .. import contract
 from .build import GenerationReport
@@ -53,14 +57,17 @@ class _Injector:
         return path, header
 
     def template(self, source: str, table: str) -> dict[str, str]:
-        """A real clean row of the table (from its first CSV file) to vary."""
-        full = self._full_file(source, table)
-        if full.file_format != "csv":
-            csv_files = [f for f in self.report.files if f.source == source and f.table == table]
-            full = next((f for f in csv_files if f.file_format == "csv"), full)
-        with (self.out / full.path).open(encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(handle)
-            return dict(next(islice(reader, 0, 1)))
+        """A real clean row of the table (from its full export), as text, to vary."""
+        path = self.out / self._full_file(source, table).path
+        if path.suffix == ".csv":
+            with path.open(encoding="utf-8", newline="") as handle:
+                return dict(next(islice(csv.DictReader(handle), 0, 1)))
+        if path.suffix == ".jsonl":
+            with path.open(encoding="utf-8") as handle:
+                row = json.loads(handle.readline())
+        else:
+            row = pq.ParquetFile(path).read_row_group(0).slice(0, 1).to_pylist()[0]
+        return {k: _text(v) for k, v in row.items()}
 
     # -- writing -----------------------------------------------------------------------
     def _write_text(self, path: Path, text: str, source: str, table: str) -> None:
@@ -132,6 +139,17 @@ class _Injector:
         self._write_text(path, text, source, table)
         self.record(kind, source, table, path, None, None, detail)
         return path
+
+
+def _text(value: object) -> str:
+    """A native parquet/JSON value as the CSV text of the same value."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%S") + ("Z" if value.tzinfo else "")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
 
 
 def _csv_line(values: list[str]) -> str:
@@ -245,10 +263,7 @@ def _refunds(it: _Injector) -> None:
 
 
 def _events(it: _Injector) -> None:
-    base = it.template("email", "events") if _has_csv(it, "email", "events") else {
-        "campaign_id": "CMP00002", "email": "dirty.recipient@example.org",
-        "event_type": "opened", "occurred_at": "2025-12-30T09:00:00",
-    }  # fmt: skip
+    base = it.template("email", "events")
 
     def event(n: int, **changes: str) -> dict[str, str]:
         return {**base, "event_id": f"EV-DIRTY-{n:04d}", **changes}
@@ -268,12 +283,6 @@ def _events(it: _Injector) -> None:
                   "forwarded")  # fmt: skip
     it.append_row("email", "events", event(6, email="@domain.com"), "invalid_email",
                   "EV-DIRTY-0006", "email without local part", "email", "@domain.com")  # fmt: skip
-
-
-def _has_csv(it: _Injector, source: str, table: str) -> bool:
-    return any(
-        f.source == source and f.table == table and f.file_format == "csv" for f in it.report.files
-    )
 
 
 def _contacts(it: _Injector) -> None:

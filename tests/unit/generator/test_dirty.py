@@ -143,3 +143,25 @@ def test_whole_file_cases(dirty: GenerationReport) -> None:
     assert "phone" not in optional and set(customers.required_columns) <= set(optional)
     name = path_of("awkward_file_name").name
     assert '"' in name and " " in name and not name.isascii()
+
+
+def test_tables_written_as_parquet_get_a_dirty_csv_beside_them(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # Large scales write events and order lines as parquet; a tiny "large" scale checks that path.
+    from orchestration.generator.build import run
+    from orchestration.generator.dirty import inject
+    from orchestration.generator.scales import Scale
+
+    class TinyLarge(Scale):
+        @property
+        def large(self) -> bool:
+            return True
+
+    report = run(tmp_path_factory.mktemp("parquet"), TinyLarge("t", 300, ""), 1, lambda _: None)
+    inject(report, 1, lambda _: None)
+    events = [i for i in report.injections if i["table"] == "events"]
+    assert events and all(i["file"].endswith("_dirty.csv") for i in events)
+    assert {f.file_format for f in report.files if f.table == "events"} == {"parquet", "csv"}
+    duplicate = [i for i in events if i["kind"] == "exact_duplicate_row"]
+    assert line_of(report, duplicate[0]) == line_of(report, duplicate[1])
