@@ -47,7 +47,12 @@ def run_pipeline(instance: DagsterInstance | None = None) -> PipelineOutcome:
 
     started_at = datetime.now(UTC).replace(tzinfo=None)
     job = defs.resolve_job_def(PIPELINE_JOB_NAME)
-    result = job.execute_in_process(instance=instance or _instance(), raise_on_error=False)
+    result = job.execute_in_process(
+        # INFO, not DEBUG: progress (files, dbt nodes, checks) without every engine event.
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        instance=instance or _instance(),
+        raise_on_error=False,
+    )
     outcome = PipelineOutcome(run_id=result.run_id, success=result.success, started_at=started_at)
     for event in result.all_events:
         if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -104,10 +105,8 @@ def build_summary(outcome: PipelineOutcome, elapsed_seconds: float) -> RunSummar
                 summary.rows_rejected,
             ) = (int(value) for value in loads)
         summary.rows_quarantined = _scalar(
-            con, "select count(*) from intermediate.int_quarantined_rows"
+            con, "select count(*) from intermediate.int_quarantined_rows_unioned"
         )
-        if summary.rows_quarantined is None:
-            summary.rows_quarantined = _scalar(con, "select count(*) from staging.stg_quarantine")
         try:
             cursor = con.execute(
                 "select * from marts.kpi_monthly where orders > 0 order by month desc limit 1"
@@ -126,6 +125,8 @@ def build_summary(outcome: PipelineOutcome, elapsed_seconds: float) -> RunSummar
 
 
 def _format_value(value: object) -> str:
+    if isinstance(value, Decimal):
+        value = float(value)
     if isinstance(value, float):
         return f"{value:,.4f}" if abs(value) < 10 else f"{value:,.2f}"
     if value is None:

@@ -4,8 +4,6 @@ Two definitions over one manifest: the CLV mart and everything downstream of it 
 predictions the Python CLV asset writes, so they build after it; everything else builds first.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Iterator
 from typing import Any

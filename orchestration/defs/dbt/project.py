@@ -1,7 +1,5 @@
 """The one DbtProject of the repository and the translator from dbt nodes to Dagster assets."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import Any
 

@@ -1,7 +1,5 @@
 """Landing files → DuckDB raw tables: one multi-asset per source, built from the contract."""
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 
 from dagster import (

@@ -1,0 +1,87 @@
+"""Write-audit-publish: copy the marts to the BI file after every blocking check passed."""
+
+import json
+
+from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, asset
+
+from orchestration.defs.dbt.project import dbt_project
+from orchestration.settings import get_settings
+
+BI_ASSET_KEY = AssetKey(["bi", "marts"])
+# Python assets that write into schema `marts` besides dbt.
+PYTHON_MART_KEYS = [AssetKey(["marts", "customer_clv_model"])]
+
+
+def mart_asset_keys() -> list[AssetKey]:
+    """Every dbt model in schema `marts` (from the manifest), plus Python-written marts."""
+    manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+    keys = [
+        AssetKey(["marts", node["name"]])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"].get("schema") == "marts"
+    ]
+    return sorted(keys, key=lambda key: key.path) + PYTHON_MART_KEYS
+
+
+def blocking_failures_for_run(duckdb_path, run_id: str) -> list[str]:
+    """Blocking expectations that failed in this run (audit.validation_results)."""
+    import duckdb
+
+    con = duckdb.connect(str(duckdb_path), read_only=True)
+    try:
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'audit' and table_name = 'validation_results'"
+        ).fetchone()[0]
+        if not exists:
+            return []
+        rows = con.execute(
+            """
+            select suite || ': ' || expectation_type || coalesce(' (' || "column" || ')', '')
+            from audit.validation_results
+            where run_id = ? and severity = 'blocking' and not success
+            order by suite
+            """,
+            [run_id],
+        ).fetchall()
+    finally:
+        con.close()
+    return [row[0] for row in rows]
+
+
+@asset(
+    key=BI_ASSET_KEY,
+    group_name="publish",
+    deps=mart_asset_keys(),
+    kinds={"duckdb"},
+    description=(
+        "The marts, published to CLM_BI_DUCKDB_PATH for BI tools: a new file replaced "
+        "atomically, only when every blocking check of this run passed."
+    ),
+)
+def bi_marts(context: AssetExecutionContext) -> MaterializeResult:
+    from orchestration.publish import publish_marts
+
+    settings = get_settings()
+    failures = blocking_failures_for_run(settings.duckdb_path, context.run_id)
+    result = publish_marts(
+        settings.duckdb_path,
+        settings.bi_duckdb_path,
+        validation_passed=not failures,
+        run_id=context.run_id,
+    )
+    if not result.published:
+        # Dagster's blocking checks normally stop this step before it runs; this is the audit
+        # of record, so a run that reaches here with failures fails loudly and alerts.
+        raise Failure(
+            description=f"Not published: {result.reason}",
+            metadata={"blocking_failures": failures[:20], "bi_file": str(result.target)},
+        )
+    return MaterializeResult(
+        metadata={
+            "bi_file": str(result.target),
+            "tables": len(result.tables),
+            "rows": sum(result.tables.values()),
+            "published_at": str(result.published_at),
+        }
+    )
