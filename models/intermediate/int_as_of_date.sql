@@ -2,6 +2,7 @@
     model through macro as_of_date(). The var comes from dbt_project.yml (CLM_AS_OF_DATE);
     empty means "not set". -#}
 {%- set as_of_date_var = (var('as_of_date', '') or '') | string | trim -%}
+{%- set as_of_date_sql = "cast('" ~ as_of_date_var ~ "' as date)" if as_of_date_var else "cast(null as date)" -%}
 
 with
 
@@ -17,16 +18,12 @@ latest_order as (
 
 final as (
     select
-        {% if as_of_date_var -%}
-            cast('{{ as_of_date_var }}' as date) as as_of_date,
-            'var' as as_of_date_source
-        {%- else -%}
-            coalesce(latest_order.latest_order_date, current_date) as as_of_date,
-            case
-                when latest_order.latest_order_date is not null then 'latest_order'
-                else 'current_date'
-            end as as_of_date_source
-        {%- endif %}
+        coalesce({{ as_of_date_sql }}, latest_order.latest_order_date, current_date) as as_of_date,
+        case
+            when {{ as_of_date_sql }} is not null then 'var'
+            when latest_order.latest_order_date is not null then 'latest_order'
+            else 'current_date'
+        end as as_of_date_source
     from latest_order
 )
 

@@ -7,7 +7,9 @@
 
     Rows read: the clean rows, plus the rows staging quarantined ONLY for their invalid email when
     they carry a person id (contact, shop customer, billing customer): such a record still is a
-    person, keyed by that id. Not filtered by as_of_date: keys do not depend on the as-of date. -#}
+    person, keyed by that id. Not filtered by as_of_date: keys do not depend on the as-of date.
+    Emails are normalised again here (idempotent) so the graph never depends on how a staging
+    model spelled them. -#}
 
 with
 
@@ -74,7 +76,7 @@ sightings as (
         'crm.contacts' as source_table,
         crm_contact_id as source_record_id,
         'email' as identifier_type,
-        email as identifier_value,
+        {{ normalize_email('email') }} as identifier_value,
         'crm_contact_id' as linked_identifier_type,
         crm_contact_id as linked_identifier_value,
         created_at as observed_at
@@ -87,7 +89,7 @@ sightings as (
         'crm.contacts' as source_table,
         crm_contact_id as source_record_id,
         'email' as identifier_type,
-        secondary_email as identifier_value,
+        {{ normalize_email('secondary_email') }} as identifier_value,
         'crm_contact_id' as linked_identifier_type,
         crm_contact_id as linked_identifier_value,
         created_at as observed_at
@@ -114,7 +116,7 @@ sightings as (
         'shop.customers' as source_table,
         shop_customer_id as source_record_id,
         'email' as identifier_type,
-        email as identifier_value,
+        {{ normalize_email('email') }} as identifier_value,
         'shop_customer_id' as linked_identifier_type,
         shop_customer_id as linked_identifier_value,
         created_at as observed_at
@@ -142,7 +144,7 @@ sightings as (
         'shop.orders' as source_table,
         order_id as source_record_id,
         'email' as identifier_type,
-        email as identifier_value,
+        {{ normalize_email('email') }} as identifier_value,
         case when shop_customer_id is not null then 'shop_customer_id' end as linked_identifier_type,
         shop_customer_id as linked_identifier_value,
         ordered_at as observed_at
@@ -169,7 +171,7 @@ sightings as (
         'shop.checkouts' as source_table,
         checkout_id as source_record_id,
         'email' as identifier_type,
-        email as identifier_value,
+        {{ normalize_email('email') }} as identifier_value,
         case when shop_customer_id is not null then 'shop_customer_id' end as linked_identifier_type,
         shop_customer_id as linked_identifier_value,
         created_at as observed_at
@@ -196,7 +198,7 @@ sightings as (
         'subscriptions.subscriptions' as source_table,
         subscription_id as source_record_id,
         'email' as identifier_type,
-        email as identifier_value,
+        {{ normalize_email('email') }} as identifier_value,
         case when billing_customer_id is not null then 'billing_customer_id' end as linked_identifier_type,
         billing_customer_id as linked_identifier_value,
         started_at as observed_at
@@ -210,7 +212,7 @@ sightings as (
         'email.events' as source_table,
         event_id as source_record_id,
         'email' as identifier_type,
-        email as identifier_value,
+        {{ normalize_email('email') }} as identifier_value,
         cast(null as {{ dbt.type_string() }}) as linked_identifier_type,
         cast(null as {{ dbt.type_string() }}) as linked_identifier_value,
         occurred_at as observed_at
@@ -226,7 +228,7 @@ sightings as (
         'crm.support_tickets' as source_table,
         support_tickets.ticket_id as source_record_id,
         'email' as identifier_type,
-        support_tickets.email as identifier_value,
+        {{ normalize_email('support_tickets.email') }} as identifier_value,
         cast(null as {{ dbt.type_string() }}) as linked_identifier_type,
         cast(null as {{ dbt.type_string() }}) as linked_identifier_value,
         support_tickets.opened_at as observed_at
@@ -240,7 +242,7 @@ sightings as (
         'crm.feedback' as source_table,
         feedback.feedback_id as source_record_id,
         'email' as identifier_type,
-        feedback.email as identifier_value,
+        {{ normalize_email('feedback.email') }} as identifier_value,
         cast(null as {{ dbt.type_string() }}) as linked_identifier_type,
         cast(null as {{ dbt.type_string() }}) as linked_identifier_value,
         feedback.submitted_at as observed_at

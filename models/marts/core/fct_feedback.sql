@@ -16,7 +16,6 @@ final as (
     select
         -- ids
         feedback.feedback_id,
-        coalesce(by_contact.customer_key, by_email.customer_key) as customer_key,
         feedback.crm_contact_id,
         feedback.email,
         -- attributes
@@ -26,6 +25,7 @@ final as (
         -- timestamps
         feedback.submitted_at,
         cast(feedback.submitted_at as date) as submitted_date,
+        coalesce(by_contact.customer_key, by_email.customer_key) as customer_key,
         -- flags
         by_contact.customer_key is not null as has_known_crm_contact
     from feedback

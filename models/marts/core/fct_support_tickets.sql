@@ -16,7 +16,6 @@ final as (
     select
         -- ids
         support_tickets.ticket_id,
-        coalesce(by_contact.customer_key, by_email.customer_key) as customer_key,
         support_tickets.crm_contact_id,
         support_tickets.email,
         -- attributes
@@ -27,6 +26,7 @@ final as (
         -- timestamps
         support_tickets.opened_at,
         support_tickets.resolved_at,
+        coalesce(by_contact.customer_key, by_email.customer_key) as customer_key,
         -- flags
         by_contact.customer_key is not null as has_known_crm_contact
     from support_tickets
