@@ -250,17 +250,18 @@ def stage_csv(
     if duplicates:
         staged.file_error = "duplicate column(s) in header: " + ", ".join(duplicates)
     expected = len(names)
-    # Materialised once: the split is the costly part, and validation, the raw insert and the
-    # rejects all read it. The quoting check only runs on records that have quotes.
+    # A view, not a table: writing 17 string columns or lists to a temp table costs more than
+    # splitting twice (once for the reasons, once for the raw insert). Each subquery level is
+    # computed once per row. The quoting check only runs on records that have quotes.
     con.execute(
         f"""
-        create temp table {view} as
-        with split as materialized (
+        create temp view {view} as
+        with split as (
             select _line_number, _raw_record, {_FIELDS_SQL} as raw_fields
             from {records}
             where _line_number > {header_line}
         ),
-        checked as materialized (
+        checked as (
             select
                 _line_number,
                 _raw_record,
