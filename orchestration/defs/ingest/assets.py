@@ -65,16 +65,26 @@ def _source_asset(source: Source):
             report = load_landing(
                 con, settings.landing_dir, sources=[source.name], progress=context.log.info
             )
+        for warning in report.warnings:
+            context.log.warning(warning)
+        # A file that failed mid-load was rolled back; the others stay loaded. Fail the step so
+        # the run (and the failure alert) says so, after the good files are in.
+        report.raise_for_failures()
         for table in source.tables:
             files = [f for f in report.files if f.table_name == table.name]
             yield MaterializeResult(
                 asset_key=AssetKey(["raw", table.raw_name]),
                 metadata={
                     "files_loaded": sum(1 for f in files if f.status == "loaded"),
-                    "files_skipped": sum(1 for f in files if f.status in ("skipped", "duplicate")),
+                    "files_skipped": sum(
+                        1 for f in files if f.status in ("skipped", "duplicate", "empty")
+                    ),
                     "files_rejected": sum(1 for f in files if f.status == "rejected"),
                     "rows_loaded": sum(f.rows_loaded for f in files),
                     "rows_rejected": sum(f.rows_rejected for f in files),
+                    "rejected_files": [
+                        f"{f.file_name}: {f.reason}" for f in files if f.status == "rejected"
+                    ],
                 },
             )
 
