@@ -5,6 +5,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# SQL that sqlfluff checks (folders that exist in this checkout).
+SQL_DIRS := $(wildcard models macros snapshots data-tests analyses)
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DBT_PROFILES_DIR ?= $(CURDIR)
 export DBT_PROJECT_DIR ?= $(CURDIR)
@@ -36,7 +38,7 @@ run: $(STAMP) $(DAGSTER_HOME) manifest  ## the main job end to end: sample data 
 test: $(STAMP)  ## the whole test suite: lint, dbt parse, pytest (unit, integration, end to end)
 	$(BIN)/ruff check orchestration tests
 	$(BIN)/ruff format --check orchestration tests
-	$(BIN)/sqlfluff lint models macros snapshots data-tests analyses
+	$(BIN)/sqlfluff lint $(SQL_DIRS)
 	$(BIN)/dbt parse --quiet
 	$(BIN)/pytest
 
@@ -45,12 +47,12 @@ dev: $(STAMP) $(DAGSTER_HOME) manifest  ## open the Dagster UI on http://127.0.0
 
 lint: $(STAMP)  ## ruff and sqlfluff
 	$(BIN)/ruff check orchestration tests
-	$(BIN)/sqlfluff lint models macros snapshots data-tests analyses
+	$(BIN)/sqlfluff lint $(SQL_DIRS)
 
 format: $(STAMP)  ## format Python and fix SQL style
 	$(BIN)/ruff format orchestration tests
 	$(BIN)/ruff check --fix orchestration tests
-	$(BIN)/sqlfluff fix models macros snapshots data-tests analyses
+	$(BIN)/sqlfluff fix $(SQL_DIRS)
 
 docs: $(STAMP)  ## dbt docs and the README's generated sections
 	$(BIN)/clm docs
