@@ -42,7 +42,7 @@ dbt = _Namespace(
     dateadd=lambda datepart, interval, from_date_or_timestamp: (
         f"({from_date_or_timestamp} + interval ({interval}) {datepart})"
     ),
-    concat=lambda fields: ' || '.join(fields),
+    concat=lambda fields: " || ".join(fields),
     current_timestamp=lambda: "current_timestamp",
     last_day=lambda date, datepart: f"last_day({date})",
     hash=lambda field: f"md5(cast({field} as varchar))",
