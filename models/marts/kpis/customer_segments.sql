@@ -8,8 +8,9 @@ identities as (
 ),
 
 contacts as (
+    -- the contacts identity resolution reads: clean, or quarantined only for an invalid email
     select * from {{ ref('stg_crm__contacts') }}
-    where not is_quarantined
+    where not is_quarantined or quarantine_reason = 'invalid email'
 ),
 
 orders as (
