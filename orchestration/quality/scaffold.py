@@ -44,8 +44,6 @@ GENERATOR = "scaffold"
 LAYER_SCHEMAS = ("staging", "intermediate", "marts")
 GX_VERSION = "1.24.1"
 NATIVE_SEVERITY = {"blocking": "critical", "warning": "warning"}
-# Meta fields a reviewer may change in the JSON; the scaffold keeps their values.
-REVIEWER_META = ("severity", "threshold")
 SUMMARY_RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 10}
 
 YML_HEADER = """\
@@ -129,7 +127,11 @@ def _from_dbt_test(
     column = kwargs.get("column_name") or test_node.get("column_name")
     if not column or name not in {"unique", "not_null", "accepted_values", "relationships"}:
         return None
+    column = str(column)
     where = (test_node.get("config") or {}).get("where")
+    # A model-level test on an expression (`a || ':' || b`) names no column GE can address;
+    # like a `where`, it goes to SQL.
+    as_sql = bool(where) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(column))
     severity = _severity(test_node)
     # A dbt `where` narrows the test; GE's column expectations cannot say that portably, so
     # the test becomes SQL with the same filter.
@@ -137,7 +139,7 @@ def _from_dbt_test(
     if name == "not_null":
         key = f"dbt:not_null:{column}"
         description = f"dbt test not_null on {column}."
-        if where:
+        if as_sql:
             query = f"select {column} from {{batch}} where {condition}{column} is null"
             return Generated(
                 key,
@@ -152,9 +154,9 @@ def _from_dbt_test(
     if name == "unique":
         key = f"dbt:unique:{column}"
         description = f"dbt test unique on {column}."
-        if where:
+        if as_sql:
             query = (
-                f"select {column}, count(*) as row_count from {{batch}} where {condition}"
+                f"select {column} as value, count(*) as row_count from {{batch}} where {condition}"
                 f"{column} is not null group by {column} having count(*) > 1"
             )
             return Generated(
@@ -171,7 +173,7 @@ def _from_dbt_test(
         values = list(kwargs.get("values") or [])
         key = f"dbt:accepted_values:{column}"
         description = f"dbt test accepted_values on {column}."
-        if where:
+        if as_sql:
             listed = ", ".join(_sql_literal(v) for v in values)
             query = f"select {column} from {{batch}} where {condition}{column} not in ({listed})"
             return Generated(
@@ -219,15 +221,26 @@ def _sql_literal(value: Any) -> str:
 def _from_conventions(model: Model) -> list[Generated]:
     generated: list[Generated] = []
     for column in model.columns:
-        if column.endswith("_rate"):
-            upper = 100 if column == "engagement_rate" else 1
+        if column == "engagement_rate":
+            # KPIS.md: engagements / followers x 100. Engagements can outnumber followers (a
+            # viral month), so above 100 is suspicious, not impossible: a warning.
             generated.append(
                 Generated(
                     f"range:rate:{column}",
                     "expect_column_values_to_be_between",
-                    {"column": column, "min_value": 0, "max_value": upper},
+                    {"column": column, "min_value": 0, "max_value": 100},
+                    "warning",
+                    f"{column} is a percentage, usually between 0 and 100 (KPIS.md).",
+                )
+            )
+        elif column.endswith("_rate"):
+            generated.append(
+                Generated(
+                    f"range:rate:{column}",
+                    "expect_column_values_to_be_between",
+                    {"column": column, "min_value": 0, "max_value": 1},
                     "blocking",
-                    f"{column} is a rate between 0 and {upper} (STYLE.md, KPIS.md).",
+                    f"{column} is a rate between 0 and 1 (STYLE.md, KPIS.md).",
                 )
             )
         elif model.schema == "marts" and "revenue" in column:
@@ -284,14 +297,25 @@ def generated_expectations(manifest: dict[str, Any]) -> dict[str, tuple[Model, l
 def _expectation_json(
     suite: str, item: Generated, existing: dict[str, Any] | None
 ) -> dict[str, Any]:
-    meta: dict[str, Any] = {"generated_by": GENERATOR, "key": item.key, "severity": item.severity}
+    meta: dict[str, Any] = {
+        "generated_by": GENERATOR,
+        "key": item.key,
+        "severity": item.severity,
+        # What the scaffold chose: a `severity` that differs from it is a reviewer's decision
+        # and survives the next scaffold; one that equals it follows the generator.
+        "generated_severity": item.severity,
+    }
     if item.threshold is not None:
         meta["threshold"] = item.threshold
     if existing is not None:
         old_meta = existing.get("meta") or {}
-        for name in REVIEWER_META:
-            if name in old_meta:
-                meta[name] = old_meta[name]
+        old_severity = old_meta.get("severity")
+        if old_severity in NATIVE_SEVERITY and old_severity != old_meta.get(
+            "generated_severity", item.severity
+        ):
+            meta["severity"] = old_severity
+        if "threshold" in old_meta and item.threshold is not None:
+            meta["threshold"] = old_meta["threshold"]  # a tuned default stays tuned
         # Anything else a reviewer added to meta (notes, tickets) stays too.
         meta = {**{k: v for k, v in old_meta.items() if k not in meta}, **meta}
     entry = dict(existing or {})
@@ -507,9 +531,20 @@ def scaffold_suites(manifest_path: Path | str, gx_dir: Path | str) -> list[Path]
         changed.append(gx / "great_expectations.yml")
     for name in sorted(plan):
         model, items = plan[name]
+        # Intermediate models get a suite only when there is something to check (dbt tests or
+        # a rule); staging models and marts always get one (ARCHITECTURE.md).
+        suite_file = suites_dir(gx) / f"{model.name}.json"
+        if model.schema == "intermediate" and not items and not suite_file.exists():
+            continue
         if update_suite(gx, model, items):
             changed.append(suites_dir(gx) / f"{model.name}.json")
         changed.extend(update_validation_files(gx, model))
+    # GE writes a random store id here on first open; a committed, stable one avoids an
+    # untracked file after every fresh clone's first run.
+    backend_id = suites_dir(gx) / ".ge_store_backend_id"
+    if not backend_id.exists():
+        backend_id.write_text(f"store_backend_id = {stable_id('expectations_store')}\n")
+        changed.append(backend_id)
     gitignore = gx / ".gitignore"
     if not gitignore.exists():
         gitignore.write_text("uncommitted/\n", encoding="utf-8")
