@@ -44,6 +44,15 @@ channel_mapping as (
     select * from {{ ref('channel_mapping') }}
 ),
 
+-- KPI marts: computed from the core facts, never from this model (no cycle)
+customer_segments as (
+    select * from {{ ref('customer_segments') }}
+),
+
+customer_clv as (
+    select * from {{ ref('customer_clv') }}
+),
+
 -- identity: every identifier of the person, as sorted ', '-joined lists
 identity_summary as (
     select
@@ -288,7 +297,20 @@ final as (
         ticket_summary.last_csat_score,
         feedback_summary.last_nps_score,
         feedback_summary.review_average_score,
-        coalesce(feedback_summary.review_count, 0) as review_count
+        coalesce(feedback_summary.review_count, 0) as review_count,
+        -- lifecycle, segments and RFM (customer_segments), CLV (customer_clv)
+        customer_segments.lifecycle_stage,
+        customer_segments.activity_status,
+        coalesce(customer_segments.is_hero, false) as is_hero,
+        coalesce(customer_segments.is_negative_experience, false) as is_negative_experience,
+        coalesce(customer_segments.is_cart_abandoner, false) as is_cart_abandoner,
+        customer_segments.primary_segment,
+        customer_segments.recency_score,
+        customer_segments.frequency_score,
+        customer_segments.monetary_score,
+        customer_segments.rfm_score,
+        customer_clv.historical_clv,
+        customer_clv.predicted_clv
     from identity_summary
     left join profile_summary on identity_summary.customer_key = profile_summary.customer_key
     left join first_email
@@ -306,6 +328,8 @@ final as (
     left join email_summary on identity_summary.customer_key = email_summary.customer_key
     left join ticket_summary on identity_summary.customer_key = ticket_summary.customer_key
     left join feedback_summary on identity_summary.customer_key = feedback_summary.customer_key
+    left join customer_segments on identity_summary.customer_key = customer_segments.customer_key
+    left join customer_clv on identity_summary.customer_key = customer_clv.customer_key
 )
 
 select * from final
