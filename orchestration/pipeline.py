@@ -40,6 +40,15 @@ def _instance() -> DagsterInstance:
     return DagsterInstance.ephemeral()
 
 
+def _error_text(error) -> str:
+    """The error and its causes, innermost last: Dagster wraps the real error in step errors."""
+    parts = []
+    while error is not None:
+        parts.append(error.message.strip())
+        error = error.cause
+    return " ← caused by: ".join(parts) or "unknown error"
+
+
 def run_pipeline(instance: DagsterInstance | None = None) -> PipelineOutcome:
     """Execute the `clm_pipeline` job in this process and collect what happened."""
     from orchestration.definitions import defs
@@ -70,9 +79,9 @@ def run_pipeline(instance: DagsterInstance | None = None) -> PipelineOutcome:
             )
         elif event.event_type == DagsterEventType.STEP_FAILURE:
             outcome.failed_steps.append(event.step_key or "?")
-            error = event.event_specific_data.error
-            if error is not None:
-                outcome.errors.append(f"{event.step_key}: {error.message.strip()}")
+            outcome.errors.append(
+                f"{event.step_key}: {_error_text(event.event_specific_data.error)}"
+            )
         elif event.event_type == DagsterEventType.STEP_SKIPPED:
             outcome.skipped_steps.append(event.step_key or "?")
     return outcome

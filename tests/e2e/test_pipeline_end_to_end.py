@@ -1,0 +1,152 @@
+"""The whole pipeline on the xs sample: Dagster's own in-process execution, then `clm run`.
+
+One warehouse for the module (a run takes a minute or two), checked from several sides.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import DagsterInstance
+
+from orchestration import contract
+
+pytestmark = pytest.mark.e2e
+
+KPI_MARTS = (
+    "kpi_monthly",
+    "kpi_by_channel",
+    "cohort_retention",
+    "purchase_ladder",
+    "email_campaign_performance",
+    "subscription_metrics_monthly",
+    "social_engagement_monthly",
+    "customer_segments",
+    "customer_clv",
+    "customer_clv_model",
+    "dim_customers",
+    "fct_orders",
+)
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory, dbt_manifest):
+    """A clean xs run, the landing folder empty at the start so sample data is generated."""
+    from orchestration.pipeline import run_pipeline
+
+    root = tmp_path_factory.mktemp("e2e")
+    env = {
+        "CLM_LANDING_DIR": str(root / "landing"),
+        "CLM_DUCKDB_PATH": str(root / "warehouse" / "clm.duckdb"),
+        "CLM_BI_DUCKDB_PATH": str(root / "warehouse" / "bi.duckdb"),
+        "CLM_ALERT_LOG_PATH": str(root / "warehouse" / "alerts.jsonl"),
+        "CLM_GX_UNCOMMITTED_DIR": str(root / "gx_uncommitted"),
+        "CLM_SAMPLE_SCALE": "xs",
+        "CLM_SAMPLE_SEED": "7",
+    }
+    saved = {name: os.environ.get(name) for name in (*env, "CLM_AS_OF_DATE", "DAGSTER_HOME")}
+    os.environ.update(env)
+    os.environ.pop("CLM_AS_OF_DATE", None)
+    os.environ.pop("DAGSTER_HOME", None)
+    try:
+        outcome = run_pipeline(DagsterInstance.ephemeral())
+        yield root, env, outcome
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def test_the_run_succeeds_with_every_asset_and_check(first_run):
+    root, _env, outcome = first_run
+    assert outcome.success, outcome.errors
+    assert not outcome.failed_steps
+    materialized = set(outcome.materialized)
+    for table in contract.tables():
+        assert f"raw/{table.raw_name}" in materialized
+    for mart in KPI_MARTS:
+        assert f"marts/{mart}" in materialized
+    assert {"landing/files", "clv/customer_clv_predictions", "bi/marts"} <= materialized
+    assert outcome.checks, "no asset check ran"
+    assert any(check.name.startswith("ge_") for check in outcome.checks)
+    failed = [c for c in outcome.checks if not c.passed and c.severity == "ERROR"]
+    assert not failed, failed
+
+
+def test_sample_data_was_generated_into_the_empty_landing_folder(first_run):
+    root, _env, _outcome = first_run
+    for table in contract.tables():
+        folder = root / "landing" / table.source / table.name
+        assert any(folder.iterdir()), f"no files for {table.source}.{table.name}"
+
+
+def test_every_landed_row_is_accounted_for(first_run):
+    root, _env, _outcome = first_run
+    con = duckdb.connect(str(root / "warehouse" / "clm.duckdb"), read_only=True)
+    try:
+        unbalanced = con.sql("select * from raw.load_reconciliation where not is_balanced")
+        assert unbalanced.fetchall() == []
+        loaded = con.sql("select sum(rows_loaded) from raw.load_manifest").fetchone()[0]
+        in_raw = sum(
+            con.sql(f"select count(*) from {table.qualified_raw_name}").fetchone()[0]
+            for table in contract.tables()
+        )
+        assert loaded == in_raw > 0
+    finally:
+        con.close()
+
+
+def test_the_bi_file_holds_the_validated_marts(first_run):
+    root, _env, _outcome = first_run
+    work = duckdb.connect(str(root / "warehouse" / "clm.duckdb"), read_only=True)
+    try:
+        expected = {
+            name: work.sql(f"select count(*) from marts.{name}").fetchone()[0] for name in KPI_MARTS
+        }
+    finally:
+        work.close()
+    bi = duckdb.connect(str(root / "warehouse" / "bi.duckdb"), read_only=True)
+    try:
+        published = {
+            name: bi.sql(f"select count(*) from marts.{name}").fetchone()[0] for name in KPI_MARTS
+        }
+        schemas = {row[0] for row in bi.sql("select schema_name from duckdb_schemas()").fetchall()}
+    finally:
+        bi.close()
+    assert published == expected
+    assert expected["dim_customers"] > 100 and expected["fct_orders"] > 100
+    assert "raw" not in schemas and "staging" not in schemas
+
+
+def test_a_clean_run_sends_no_alert(first_run):
+    root, _env, _outcome = first_run
+    log = root / "warehouse" / "alerts.jsonl"
+    lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+    assert lines == [], [json.loads(line)["title"] for line in lines]
+
+
+def test_clm_run_again_loads_nothing_new_and_prints_the_summary(first_run):
+    root, env, _outcome = first_run
+    clm = Path(sys.executable).with_name("clm")
+    result = subprocess.run(
+        [str(clm), "run"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    summary = result.stdout[result.stdout.index("clm run summary") :]
+    assert "files loaded: 0" in summary
+    assert "rows loaded: 0" in summary
+    assert f"published for BI: {root / 'warehouse' / 'bi.duckdb'}" in summary
+    assert f"warehouse: {root / 'warehouse' / 'clm.duckdb'}" in summary
+    assert "latest month" in summary and "net_revenue" in summary
