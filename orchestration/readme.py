@@ -12,47 +12,9 @@ from pathlib import Path
 
 import yaml
 
-from orchestration.settings import DBT_VARS, REPO_ROOT
+from orchestration.settings import DBT_VARS, PATH_SETTINGS, REPO_ROOT
 
 README = REPO_ROOT / "README.md"
-
-PATH_SETTINGS: tuple[tuple[str, str, str], ...] = (
-    ("CLM_LANDING_DIR", "landing", "Landing folder read by the loader (LANDING.md layout)."),
-    ("CLM_DUCKDB_PATH", "warehouse/clm.duckdb", "The working warehouse (DuckDB file)."),
-    (
-        "CLM_BI_DUCKDB_PATH",
-        "warehouse/bi.duckdb",
-        "Published marts for BI tools; replaced atomically after a validated run.",
-    ),
-    (
-        "CLM_SAMPLE_SCALE",
-        "s",
-        "Sample-data scale generated when the landing folder is empty (xs, s, m, l).",
-    ),
-    ("CLM_SAMPLE_SEED", "42", "Seed of the generated sample data."),
-)
-ALERT_SETTINGS: tuple[tuple[str, str, str], ...] = (
-    ("CLM_ALERT_LOG_PATH", "warehouse/alerts.jsonl", "JSON-lines log every alert is written to."),
-    ("CLM_ALERT_WEBHOOK_URL", "", "Slack-compatible incoming webhook for alerts."),
-    ("CLM_ALERT_SMTP_HOST", "", "SMTP server for alert emails (unset = no email)."),
-    ("CLM_ALERT_SMTP_PORT", "25", "SMTP port."),
-    ("CLM_ALERT_SMTP_FROM", "", "Sender address of alert emails."),
-    ("CLM_ALERT_SMTP_TO", "", "Recipients, comma-separated."),
-    ("CLM_ALERT_SMTP_STARTTLS", "false", "Use STARTTLS."),
-    ("CLM_ALERT_SMTP_USER", "", "SMTP login (optional; from the environment only)."),
-    ("CLM_ALERT_SMTP_PASSWORD", "", "SMTP password (optional; from the environment only)."),
-    ("CLM_ALERT_RETRIES", "3", "Delivery attempts per channel."),
-    (
-        "CLM_FRESHNESS_MAX_DAYS",
-        "3",
-        "Newest order may be at most this many days older than as_of_date.",
-    ),
-    (
-        "CLM_DRIFT_MAX_PCT",
-        "50",
-        "Allowed change of drift metrics against the previous successful run, in %.",
-    ),
-)
 
 
 def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
@@ -61,18 +23,25 @@ def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
     return "\n".join(lines)
 
 
+def documented_settings() -> dict[str, tuple[str, str]]:
+    """Every CLM_ variable with its default and meaning, from the modules that read them."""
+    from orchestration.alerts.config import ALERT_ENV_VARS
+    from orchestration.quality.rules import THRESHOLDS
+
+    found = dict(PATH_SETTINGS)
+    found |= {
+        f"CLM_{name.upper()}": (default, f"dbt var `{name}`: {text}")
+        for name, (default, text) in DBT_VARS.items()
+    }
+    found |= {t.env: (str(t.default), t.description) for t in THRESHOLDS if t.env not in found}
+    found |= ALERT_ENV_VARS
+    return found
+
+
 def render_settings() -> str:
     rows = [
         (f"`{name}`", f"`{default}`" if default else "—", text)
-        for name, default, text in PATH_SETTINGS
-    ]
-    rows += [
-        (f"`CLM_{name.upper()}`", f"`{default}`" if default else "—", f"dbt var `{name}`: {text}")
-        for name, (default, text) in DBT_VARS.items()
-    ]
-    rows += [
-        (f"`{name}`", f"`{default}`" if default else "—", text)
-        for name, default, text in ALERT_SETTINGS
+        for name, (default, text) in documented_settings().items()
     ]
     return _table(rows, ("variable", "default", "meaning"))
 

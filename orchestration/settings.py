@@ -15,12 +15,41 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # name -> (default, description); the KPI settings of KPIS.md, passed to dbt as vars.
 DBT_VARS: dict[str, tuple[str, str]] = {
     "reporting_currency": ("USD", "ISO 4217 currency all money in the marts is converted to."),
-    "as_of_date": ("", "Marts are computed as of this date (YYYY-MM-DD); empty = latest order date."),
-    "attribution_window_days": ("7", "Days after an email click in which an order counts as its conversion."),
-    "at_risk_after_days": ("90", "A customer whose last valid order is older than this is at risk."),
-    "inactive_after_days": ("180", "A customer whose last valid order is older than this is inactive."),
+    "as_of_date": (
+        "",
+        "Marts are computed as of this date (YYYY-MM-DD); empty = latest order date.",
+    ),
+    "attribution_window_days": (
+        "7",
+        "Days after an email click in which an order counts as its conversion.",
+    ),
+    "at_risk_after_days": (
+        "90",
+        "A customer whose last valid order is older than this is at risk.",
+    ),
+    "inactive_after_days": (
+        "180",
+        "A customer whose last valid order is older than this is inactive.",
+    ),
     "clv_horizon_months": ("12", "Months ahead that predicted CLV covers."),
     "clv_monthly_discount_rate": ("0.01", "Monthly discount rate of predicted CLV."),
+}
+
+
+# Settings of this module (not dbt vars): name -> (default, description).
+PATH_SETTINGS: dict[str, tuple[str, str]] = {
+    "CLM_LANDING_DIR": ("landing", "Landing folder read by the loader (LANDING.md layout)."),
+    "CLM_DUCKDB_PATH": ("warehouse/clm.duckdb", "The working warehouse (DuckDB file)."),
+    "CLM_BI_DUCKDB_PATH": (
+        "warehouse/bi.duckdb",
+        "Published marts for BI tools; replaced atomically after a validated run.",
+    ),
+    "CLM_SAMPLE_SCALE": (
+        "s",
+        "Sample-data scale generated when the landing folder is empty (xs, s, m, l).",
+    ),
+    "CLM_SAMPLE_SEED": ("42", "Seed of the generated sample data."),
+    "CLM_GX_PROJECT_DIR": ("expectations", "The Great Expectations project (holds gx/)."),
 }
 
 

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.alerts.config import load_alert_settings
 from orchestration.pipeline import PipelineOutcome
+from orchestration.quality.project import data_docs_index
 from orchestration.settings import get_settings
 
 # The latest month's headline KPIs (KPIS.md names) printed at the end of the summary.
@@ -41,6 +43,8 @@ class RunSummary:
     headline_month: str | None = None
     headline: dict[str, object] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    data_docs: Path | None = None
+    alert_log: Path | None = None
 
     @property
     def models_built(self) -> int:
@@ -76,6 +80,8 @@ def build_summary(outcome: PipelineOutcome, elapsed_seconds: float) -> RunSummar
     settings = get_settings()
     summary = RunSummary(outcome, elapsed_seconds, settings.duckdb_path, settings.bi_duckdb_path)
     summary.published = any(key.startswith("bi/") for key in outcome.materialized)
+    summary.data_docs = data_docs_index()
+    summary.alert_log = load_alert_settings().log_path
     if not settings.duckdb_path.exists():
         summary.notes.append("the warehouse file was not created")
         return summary
@@ -158,7 +164,9 @@ def format_summary(summary: RunSummary) -> str:
     for check in checks_failed[:15]:
         lines.append(f"  ✗ [{check.severity}] {check.asset} — {check.name}")
     for error in outcome.errors[:5]:
-        lines.append(f"  ! {error.splitlines()[0][:200]}")
+        step, _, text = error.partition(": ")
+        innermost = text.split(" ← caused by: ")[-1].strip().splitlines() or ["?"]
+        lines.append(f"  ! {step}: {innermost[0][:300]}")
     if summary.published:
         lines.append(f"published for BI: {summary.bi_path}")
     else:
@@ -167,6 +175,8 @@ def format_summary(summary: RunSummary) -> str:
             + (" (blocking checks failed)" if summary.blocking_failures else "")
         )
     lines.append(f"warehouse: {summary.warehouse_path}")
+    lines.append(f"data docs: {summary.data_docs}")
+    lines.append(f"alert log: {summary.alert_log}")
     for note in summary.notes:
         lines.append(f"note: {note}")
     if summary.headline:

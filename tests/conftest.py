@@ -21,7 +21,6 @@ ISOLATED_VARIABLES = (
     "CLM_AS_OF_DATE",
     "CLM_ALERT_WEBHOOK_URL",
     "CLM_ALERT_SMTP_HOST",
-    "CLM_GX_UNCOMMITTED_DIR",
 )
 
 
@@ -51,7 +50,6 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CLM_DUCKDB_PATH", str(tmp_path / "warehouse" / "clm.duckdb"))
     monkeypatch.setenv("CLM_BI_DUCKDB_PATH", str(tmp_path / "warehouse" / "bi.duckdb"))
     monkeypatch.setenv("CLM_ALERT_LOG_PATH", str(tmp_path / "warehouse" / "alerts.jsonl"))
-    monkeypatch.setenv("CLM_GX_UNCOMMITTED_DIR", str(tmp_path / "gx_uncommitted"))
     monkeypatch.setenv("DBT_PROFILES_DIR", str(REPO_ROOT))
     (tmp_path / "warehouse").mkdir()
     assert os.environ["CLM_DUCKDB_PATH"].startswith(str(tmp_path))

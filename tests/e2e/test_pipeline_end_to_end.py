@@ -46,7 +46,6 @@ def first_run(tmp_path_factory, dbt_manifest):
         "CLM_DUCKDB_PATH": str(root / "warehouse" / "clm.duckdb"),
         "CLM_BI_DUCKDB_PATH": str(root / "warehouse" / "bi.duckdb"),
         "CLM_ALERT_LOG_PATH": str(root / "warehouse" / "alerts.jsonl"),
-        "CLM_GX_UNCOMMITTED_DIR": str(root / "gx_uncommitted"),
         "CLM_SAMPLE_SCALE": "xs",
         "CLM_SAMPLE_SEED": "7",
     }

@@ -65,3 +65,18 @@ def test_every_kpi_setting_is_a_dbt_var_read_from_the_environment(repo_root: Pat
 def test_readme_generated_sections_are_up_to_date():
     text = README.read_text(encoding="utf-8")
     assert render_readme(text) == text, "README is stale: run `make docs` (clm docs)"
+
+
+def test_every_clm_variable_the_code_reads_is_documented(repo_root: Path):
+    import re
+
+    from orchestration.readme import documented_settings
+
+    pattern = re.compile(r"\bCLM_[A-Z][A-Z0-9_]*[A-Z0-9]\b")
+    used = set()
+    for path in [*(repo_root / "orchestration").rglob("*.py"), repo_root / "dbt_project.yml"]:
+        used |= set(pattern.findall(path.read_text(encoding="utf-8")))
+    # Names the tests and the generator use for themselves are not settings of the product.
+    used -= {"CLM_UPDATE_SNAPSHOTS"}
+    missing = sorted(used - set(documented_settings()))
+    assert not missing, f"documented nowhere (README settings table): {missing}"
