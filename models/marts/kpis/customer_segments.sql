@@ -211,8 +211,8 @@ joined as (
         rfm.monetary_score,
         case
             when order_summary.customer_key is null then null
-            when rfm.recency_days > {{ var('inactive_after_days') }} then 'inactive'
-            when rfm.recency_days > {{ var('at_risk_after_days') }} then 'at_risk'
+            when rfm.recency_days > cast({{ var('inactive_after_days') }} as integer) then 'inactive'
+            when rfm.recency_days > cast({{ var('at_risk_after_days') }} as integer) then 'at_risk'
             else 'active'
         end as activity_status,
         coalesce(net_revenue_ranks.is_top_decile, false) as is_top_decile,
