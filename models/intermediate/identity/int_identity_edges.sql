@@ -15,8 +15,8 @@ edges as (
         linked_identifier_type,
         linked_identifier_value,
         source_table as link_source,
-        min(observed_at) as first_linked_at,
-        count(*) as link_count
+        min(first_observed_at) as first_linked_at,
+        sum(record_count) as link_count
     from observations
     where linked_identifier_value is not null
     group by

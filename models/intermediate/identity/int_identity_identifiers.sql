@@ -13,8 +13,8 @@ identifiers as (
     select
         identifier_type,
         identifier_value,
-        min(observed_at) as first_seen_at,
-        count(*) as observation_count
+        min(first_observed_at) as first_seen_at,
+        sum(record_count) as observation_count
     from observations
     group by identifier_type, identifier_value
 ),

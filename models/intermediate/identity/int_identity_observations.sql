@@ -1,5 +1,6 @@
-{#- Every sighting of a person identifier in the staged sources, with the identifier it is linked
-    to (LANDING.md, "Identity"): a CRM contact's email and secondary_email; a shop customer's
+{#- Every distinct sighting of a person identifier in the staged sources (one row per source
+    table, identifier and linked identifier, with the first time and the number of records), with
+    the identifier it is linked to (LANDING.md, "Identity"): a CRM contact's email and secondary_email; a shop customer's
     email and the emails on that customer's orders and checkouts; a billing customer's
     subscriptions' emails. Guest orders, email recipients and tickets or feedback without a known
     contact are email sightings with no link. Invalid emails are never sighted, so they link
@@ -61,7 +62,6 @@ sightings as (
     -- crm contacts: the contact id, its email, its secondary email
     select
         'crm.contacts' as source_table,
-        crm_contact_id as source_record_id,
         'crm_contact_id' as identifier_type,
         crm_contact_id as identifier_value,
         cast(null as {{ dbt.type_string() }}) as linked_identifier_type,
@@ -74,7 +74,6 @@ sightings as (
 
     select
         'crm.contacts' as source_table,
-        crm_contact_id as source_record_id,
         'email' as identifier_type,
         {{ normalize_email('email') }} as identifier_value,
         'crm_contact_id' as linked_identifier_type,
@@ -87,7 +86,6 @@ sightings as (
 
     select
         'crm.contacts' as source_table,
-        crm_contact_id as source_record_id,
         'email' as identifier_type,
         {{ normalize_email('secondary_email') }} as identifier_value,
         'crm_contact_id' as linked_identifier_type,
@@ -101,7 +99,6 @@ sightings as (
     -- shop customers: the customer id and its email
     select
         'shop.customers' as source_table,
-        shop_customer_id as source_record_id,
         'shop_customer_id' as identifier_type,
         shop_customer_id as identifier_value,
         cast(null as {{ dbt.type_string() }}) as linked_identifier_type,
@@ -114,7 +111,6 @@ sightings as (
 
     select
         'shop.customers' as source_table,
-        shop_customer_id as source_record_id,
         'email' as identifier_type,
         {{ normalize_email('email') }} as identifier_value,
         'shop_customer_id' as linked_identifier_type,
@@ -129,7 +125,6 @@ sightings as (
     -- the order's email, linked to the customer; a guest order's email stands alone
     select
         'shop.orders' as source_table,
-        order_id as source_record_id,
         'shop_customer_id' as identifier_type,
         shop_customer_id as identifier_value,
         cast(null as {{ dbt.type_string() }}) as linked_identifier_type,
@@ -142,7 +137,6 @@ sightings as (
 
     select
         'shop.orders' as source_table,
-        order_id as source_record_id,
         'email' as identifier_type,
         {{ normalize_email('email') }} as identifier_value,
         case when shop_customer_id is not null then 'shop_customer_id' end as linked_identifier_type,
@@ -156,7 +150,6 @@ sightings as (
     -- checkouts: like orders
     select
         'shop.checkouts' as source_table,
-        checkout_id as source_record_id,
         'shop_customer_id' as identifier_type,
         shop_customer_id as identifier_value,
         cast(null as {{ dbt.type_string() }}) as linked_identifier_type,
@@ -169,7 +162,6 @@ sightings as (
 
     select
         'shop.checkouts' as source_table,
-        checkout_id as source_record_id,
         'email' as identifier_type,
         {{ normalize_email('email') }} as identifier_value,
         case when shop_customer_id is not null then 'shop_customer_id' end as linked_identifier_type,
@@ -183,7 +175,6 @@ sightings as (
     -- subscriptions: the billing customer id and the subscription's email, linked
     select
         'subscriptions.subscriptions' as source_table,
-        subscription_id as source_record_id,
         'billing_customer_id' as identifier_type,
         billing_customer_id as identifier_value,
         cast(null as {{ dbt.type_string() }}) as linked_identifier_type,
@@ -196,7 +187,6 @@ sightings as (
 
     select
         'subscriptions.subscriptions' as source_table,
-        subscription_id as source_record_id,
         'email' as identifier_type,
         {{ normalize_email('email') }} as identifier_value,
         case when billing_customer_id is not null then 'billing_customer_id' end as linked_identifier_type,
@@ -210,7 +200,6 @@ sightings as (
     -- email recipients
     select
         'email.events' as source_table,
-        event_id as source_record_id,
         'email' as identifier_type,
         {{ normalize_email('email') }} as identifier_value,
         cast(null as {{ dbt.type_string() }}) as linked_identifier_type,
@@ -226,7 +215,6 @@ sightings as (
     -- so a ticket never links two identifiers.
     select
         'crm.support_tickets' as source_table,
-        support_tickets.ticket_id as source_record_id,
         'email' as identifier_type,
         {{ normalize_email('support_tickets.email') }} as identifier_value,
         cast(null as {{ dbt.type_string() }}) as linked_identifier_type,
@@ -240,7 +228,6 @@ sightings as (
 
     select
         'crm.feedback' as source_table,
-        feedback.feedback_id as source_record_id,
         'email' as identifier_type,
         {{ normalize_email('feedback.email') }} as identifier_value,
         cast(null as {{ dbt.type_string() }}) as linked_identifier_type,
@@ -249,6 +236,25 @@ sightings as (
     from feedback
     left join contacts on feedback.crm_contact_id = contacts.crm_contact_id
     where feedback.is_valid_email and contacts.crm_contact_id is null
+),
+
+-- one row per distinct sighting: 50 M email events of the l tier become ~1 M rows here
+sightings_grouped as (
+    select
+        source_table,
+        identifier_type,
+        identifier_value,
+        linked_identifier_type,
+        linked_identifier_value,
+        min(observed_at) as first_observed_at,
+        count(*) as record_count
+    from sightings
+    group by
+        source_table,
+        identifier_type,
+        identifier_value,
+        linked_identifier_type,
+        linked_identifier_value
 )
 
-select * from sightings
+select * from sightings_grouped

@@ -211,7 +211,7 @@ def _dbt_build(workdir: Path) -> None:
         "CLM_AS_OF_DATE": "",
     }
     result = subprocess.run(
-        [str(DBT), "build", "--select", *SELECTION],
+        [str(DBT), "build", "--select", *SELECTION, "--indirect-selection", "cautious"],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900, check=False,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
