@@ -10,6 +10,8 @@ SQL_DIRS := $(wildcard models macros snapshots data-tests analyses)
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DBT_PROFILES_DIR ?= $(CURDIR)
 export DBT_PROJECT_DIR ?= $(CURDIR)
+# The venv first on PATH, so every tool (dagster-dbt looks up `dbt`) is the pinned one.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run test dev lint format manifest docs generate clean lock help
 

@@ -1,12 +1,21 @@
 """The one DbtProject of the repository and the translator from dbt nodes to Dagster assets."""
 
+import os
+import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from dagster import AssetKey
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
 from orchestration.settings import REPO_ROOT
+
+# dagster-dbt looks `dbt` up on PATH (also inside prepare_if_dev); use the venv's own dbt even
+# when the venv is not activated, as under `make dev`.
+_venv_bin = str(Path(sys.executable).parent)
+if _venv_bin not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _venv_bin + os.pathsep + os.environ.get("PATH", "")
 
 dbt_project = DbtProject(project_dir=REPO_ROOT, profiles_dir=REPO_ROOT)
 # Under `dagster dev` the manifest is re-parsed on load; elsewhere `make manifest` (dbt parse)
