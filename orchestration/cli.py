@@ -45,7 +45,12 @@ def run(scale: str | None, seed: int | None) -> None:
     outcome = run_pipeline()
     summary = build_summary(outcome, elapsed_seconds=time.monotonic() - started)
     click.echo(format_summary(summary))
-    sys.exit(0 if summary.succeeded else 1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Everything is written and closed by now. A normal interpreter exit makes duckdb 2.0's
+    # nanobind bindings print pages of "leaked instance" lines for DuckDB objects that
+    # SQLAlchemy/GE keep in module-level caches: noise that would bury the summary.
+    os._exit(0 if summary.succeeded else 1)
 
 
 @main.command()

@@ -5,7 +5,7 @@ For every staging / intermediate / mart model of ``target/manifest.json`` (``dbt
 - a suite ``expectations/<model>.json`` holding
   - the model's dbt generic tests as GE expectations (``unique``, ``not_null``,
     ``accepted_values``, ``relationships`` → SQL referential integrity),
-  - naming-convention ranges: every ``*_rate`` column within 0–1 (``engagement_rate`` 0–100,
+  - naming-convention ranges: every ``*_rate`` column within 0–1 (see RATES_WITHOUT_UPPER_BOUND,
     KPIS.md), every revenue column of a mart never negative,
   - the rules of ``rules.py`` (price plausibility, raw→staging reconciliation, freshness,
     volume, drift);
@@ -218,22 +218,34 @@ def _sql_literal(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+# KPIS.md rates whose numerator is not a subset of the denominator, so they can exceed 1 (or
+# 100) in real data; a 0–1 rule would block publication of correct numbers.
+RATES_WITHOUT_UPPER_BOUND = {
+    "social_engagement_monthly.engagement_rate": "engagements / followers × 100 exceeds 100 when engagements outnumber "
+    "followers (KPIS.md).",
+    "subscription_metrics_monthly.subscription_churn_rate": "cancelled in month / active at start exceeds 1 when "
+    "subscriptions start and cancel in the same month (KPIS.md).",
+    "kpi_by_channel.conversion_rate": "kpi_by_channel's new customers / clicks counts customers a click did "
+    "not bring, so it can exceed 1 (KPIS.md).",
+}
+
+
 def _from_conventions(model: Model) -> list[Generated]:
     generated: list[Generated] = []
     for column in model.columns:
-        if column == "engagement_rate":
-            # KPIS.md: engagements / followers x 100. Engagements can outnumber followers (a
-            # viral month), so above 100 is suspicious, not impossible: a warning.
+        unbounded = RATES_WITHOUT_UPPER_BOUND.get(f"{model.name}.{column}")
+        if unbounded:
             generated.append(
                 Generated(
                     f"range:rate:{column}",
                     "expect_column_values_to_be_between",
-                    {"column": column, "min_value": 0, "max_value": 100},
-                    "warning",
-                    f"{column} is a percentage, usually between 0 and 100 (KPIS.md).",
+                    {"column": column, "min_value": 0},
+                    "blocking",
+                    f"{column} is never negative; {unbounded}",
                 )
             )
         elif column.endswith("_rate"):
+            # A ratio of a subset to its whole: outside 0–1 is a bug in the model.
             generated.append(
                 Generated(
                     f"range:rate:{column}",
