@@ -5,38 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import ssl
-from collections.abc import Iterator
-from contextlib import contextmanager
 from email import message_from_bytes, policy
 from pathlib import Path
-from typing import Any
 
 import pytest
+from support.servers import SmtpRecorder, free_port, read_log, smtp_server
 
 from orchestration.alerts import send_alert
 
-from .servers import SmtpRecorder, free_port, read_log
-
 # Tests below require AUTH over plain text on loopback on purpose; aiosmtpd warns about it.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
-
-aiosmtpd_controller = pytest.importorskip(
-    "aiosmtpd.controller", reason="aiosmtpd is a test dependency (requirements.lock)"
-)
-
-
-@contextmanager
-def smtp_server(recorder: SmtpRecorder, **options: Any) -> Iterator[int]:
-    """Run an aiosmtpd server on 127.0.0.1 in a thread; yields its port."""
-    port = free_port()
-    controller = aiosmtpd_controller.Controller(
-        recorder, hostname="127.0.0.1", port=port, ready_timeout=10, **options
-    )
-    controller.start()
-    try:
-        yield port
-    finally:
-        controller.stop()
 
 
 def smtp_env(port: int, **extra: str) -> dict[str, str]:

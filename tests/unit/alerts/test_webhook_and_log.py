@@ -7,10 +7,9 @@ import socket
 from pathlib import Path
 
 import pytest
+from support.servers import WebhookServer, free_port, read_log
 
 from orchestration.alerts import Alert, send_alert
-
-from .servers import WebhookServer, free_port, read_log
 
 EXPECTED_IN_MESSAGE = (
     "fct_orders.warning",  # suite

@@ -6,10 +6,14 @@ from __future__ import annotations
 import json
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from aiosmtpd.controller import Controller
 
 
 def free_port() -> int:
@@ -115,3 +119,15 @@ class SmtpRecorder:
 def read_log(path: Path) -> list[dict[str, Any]]:
     """Every entry of a JSON-lines alert log."""
     return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@contextmanager
+def smtp_server(recorder: SmtpRecorder, **options: Any) -> Iterator[int]:
+    """Run an aiosmtpd server on 127.0.0.1 in a thread; yields its port."""
+    port = free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port, ready_timeout=10, **options)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
