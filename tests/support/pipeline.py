@@ -1,0 +1,64 @@
+"""Running the pipeline in tests: environment handling and the shared clean run's shape."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestration.pipeline import PipelineOutcome
+
+
+@dataclass(frozen=True)
+class CleanRun:
+    root: Path
+    env: dict[str, str]
+    outcome: PipelineOutcome
+
+    @property
+    def warehouse(self) -> Path:
+        return Path(self.env["CLM_DUCKDB_PATH"])
+
+    @property
+    def bi_file(self) -> Path:
+        return Path(self.env["CLM_BI_DUCKDB_PATH"])
+
+
+@contextmanager
+def environment(values: dict[str, str], remove: tuple[str, ...] = ()) -> Iterator[None]:
+    """Set (and remove) environment variables for the block, then put everything back."""
+    names = (*values, *remove)
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ.update(values)
+    for name in remove:
+        os.environ.pop(name, None)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def warehouse_env(root: Path) -> dict[str, str]:
+    return {
+        "CLM_LANDING_DIR": str(root / "landing"),
+        "CLM_DUCKDB_PATH": str(root / "warehouse" / "clm.duckdb"),
+        "CLM_BI_DUCKDB_PATH": str(root / "warehouse" / "bi.duckdb"),
+        "CLM_ALERT_LOG_PATH": str(root / "warehouse" / "alerts.jsonl"),
+    }
+
+
+# Settings a developer's shell may hold that would change what the runs compute or where
+# alerts go.
+FOREIGN_SETTINGS = (
+    "CLM_AS_OF_DATE",
+    "CLM_ALERT_WEBHOOK_URL",
+    "CLM_ALERT_SMTP_HOST",
+    "DAGSTER_HOME",
+    "DBT_TARGET_PATH",
+)
