@@ -24,14 +24,37 @@ from orchestration.settings import get_settings
 PYTHON_ASSET_KEYS = {"customer_clv_model": AssetKey(["marts", "customer_clv_model"])}
 
 
-def _model_asset_keys() -> dict[str, AssetKey]:
-    manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+def _manifest() -> dict:
+    return json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+
+
+def _asset_key(node: dict) -> AssetKey:
+    return AssetKey([node["config"].get("schema") or "main", node["name"]])
+
+
+def _model_asset_keys(manifest: dict) -> dict[str, AssetKey]:
     keys = {
-        node["name"]: AssetKey([node["config"].get("schema") or "main", node["name"]])
+        node["name"]: _asset_key(node)
         for node in manifest["nodes"].values()
         if node["resource_type"] in ("model", "snapshot")
     }
     return {**keys, **PYTHON_ASSET_KEYS}
+
+
+def _referenced_models(manifest: dict) -> dict[str, set[AssetKey]]:
+    """Per model, the other models its dbt tests read (relationships): the suite generated from
+    those tests queries them too, so its check must wait until they are built."""
+    nodes = manifest["nodes"]
+    referenced: dict[str, set[AssetKey]] = {}
+    for test in nodes.values():
+        attached = test.get("attached_node")
+        if test["resource_type"] != "test" or not attached or attached not in nodes:
+            continue
+        for parent_id in test["depends_on"]["nodes"]:
+            parent = nodes.get(parent_id)
+            if parent_id != attached and parent and parent["resource_type"] == "model":
+                referenced.setdefault(nodes[attached]["name"], set()).add(_asset_key(parent))
+    return referenced
 
 
 def _alert_failures(context: AssetCheckExecutionContext, result) -> None:
@@ -69,10 +92,11 @@ def _alert_failures(context: AssetCheckExecutionContext, result) -> None:
         )
 
 
-def _suite_check(suite: str, asset_key: AssetKey) -> AssetChecksDefinition:
+def _suite_check(suite: str, asset_key: AssetKey, reads: set[AssetKey]) -> AssetChecksDefinition:
     @asset_check(
         asset=asset_key,
         name=f"ge_{suite}",
+        additional_deps=sorted(reads - {asset_key}, key=lambda key: key.path),
         blocking=True,
         description=f"Great Expectations suite `{suite}` (expectations/gx/expectations).",
     )
@@ -114,8 +138,14 @@ def build_suite_checks() -> Sequence[AssetChecksDefinition]:
     """One check per suite file whose name is a model (or Python asset) of this project."""
     from orchestration.quality.project import suite_names
 
-    keys = _model_asset_keys()
-    return [_suite_check(suite, keys[suite]) for suite in suite_names() if suite in keys]
+    manifest = _manifest()
+    keys = _model_asset_keys(manifest)
+    reads = _referenced_models(manifest)
+    return [
+        _suite_check(suite, keys[suite], reads.get(suite, set()))
+        for suite in suite_names()
+        if suite in keys
+    ]
 
 
 suite_checks = build_suite_checks()
