@@ -93,6 +93,22 @@ def _models(manifest: dict[str, Any]) -> dict[str, Model]:
     return models
 
 
+def depends_on(manifest: dict[str, Any], node_id: str, ancestor_id: str) -> bool:
+    """True when ``node_id`` reads ``ancestor_id``, directly or through other nodes."""
+    nodes = manifest.get("nodes", {})
+    seen: set[str] = set()
+    stack = [node_id]
+    while stack:
+        current = stack.pop()
+        for parent in (nodes.get(current) or {}).get("depends_on", {}).get("nodes", []):
+            if parent == ancestor_id:
+                return True
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    return False
+
+
 def _relation(model: Model) -> str:
     return f"{model.schema}.{model.name}"
 
@@ -116,6 +132,34 @@ def _parent_model(test_node: dict[str, Any], child: str, models: dict[str, Model
         if model and (match is None or model.name == match.group(1)):
             return model
     return None
+
+
+def _relationship_from_parent(
+    test_node: dict[str, Any], child: Model, parent: Model
+) -> Generated | None:
+    """The relationships test written for the parent's suite: used when the parent is built
+    from the child (dim_customers from fct_orders), because a check may only read what is built
+    before it runs, and the child's check runs before the parent exists."""
+    kwargs = test_node["test_metadata"].get("kwargs") or {}
+    column = str(kwargs.get("column_name") or test_node.get("column_name"))
+    field = kwargs.get("field")
+    if not field:
+        return None
+    where = (test_node.get("config") or {}).get("where")
+    condition = f"({where}) and " if where else ""
+    query = (
+        f"with parent as (select * from {{batch}}) select child.{column} from "
+        f"{_relation(child)} as child where {condition}child.{column} is not null and not exists "
+        f"(select 1 from parent where parent.{field} = child.{column})"
+    )
+    return Generated(
+        f"dbt:relationships:{child.name}.{column}->{field}",
+        "unexpected_rows_expectation",
+        {"unexpected_rows_query": query},
+        _severity(test_node),
+        f"dbt test relationships: every {child.name}.{column} is a {parent.name}.{field} "
+        f"(checked here because {parent.name} is built from {child.name}).",
+    )
 
 
 def _from_dbt_test(
@@ -291,6 +335,13 @@ def generated_expectations(manifest: dict[str, Any]) -> dict[str, tuple[Model, l
         )
         if attached not in models:
             continue
+        if (node.get("test_metadata") or {}).get("name") == "relationships":
+            parent = _parent_model(node, attached, models)
+            if parent is not None and depends_on(manifest, parent.unique_id, attached):
+                item = _relationship_from_parent(node, models[attached], parent)
+                if item is not None:
+                    by_model[parent.unique_id].append(item)
+                continue
         item = _from_dbt_test(node, models[attached], models)
         if item is not None:
             by_model[attached].append(item)

@@ -43,7 +43,11 @@ def _model_asset_keys(manifest: dict) -> dict[str, AssetKey]:
 
 def _referenced_models(manifest: dict) -> dict[str, set[AssetKey]]:
     """Per model, the other models its dbt tests read (relationships): the suite generated from
-    those tests queries them too, so its check must wait until they are built."""
+    those tests queries them too, so its check must wait until they are built. A parent built
+    from the model itself is left out: the scaffold checks that relationship in the parent's
+    suite instead (a dependency on it would be a cycle)."""
+    from orchestration.quality.scaffold import depends_on
+
     nodes = manifest["nodes"]
     referenced: dict[str, set[AssetKey]] = {}
     for test in nodes.values():
@@ -52,7 +56,12 @@ def _referenced_models(manifest: dict) -> dict[str, set[AssetKey]]:
             continue
         for parent_id in test["depends_on"]["nodes"]:
             parent = nodes.get(parent_id)
-            if parent_id != attached and parent and parent["resource_type"] == "model":
+            if (
+                parent_id != attached
+                and parent
+                and parent["resource_type"] == "model"
+                and not depends_on(manifest, parent_id, attached)
+            ):
                 referenced.setdefault(nodes[attached]["name"], set()).add(_asset_key(parent))
     return referenced
 
