@@ -77,3 +77,50 @@ def test_scaffold_keeps_hand_written_and_reviewer_edits(project: Path, manifest:
     assert by_key["dbt:unique:order_id"]["meta"]["severity"] == "warning"
     assert by_key["dbt:unique:order_id"]["severity"] == "warning"
     assert "dbt:not_null:order_id" not in by_key
+
+
+def test_a_relationship_to_a_model_built_from_the_child_goes_to_the_parents_suite() -> None:
+    """fct_orders.customer_key -> dim_customers: dim_customers is built from fct_orders, so the
+    fct_orders check (which runs before dim_customers exists) must not read it."""
+    from orchestration.quality.scaffold import depends_on, generated_expectations
+
+    from .fixtures import model_node, test_node
+
+    nodes = dict(
+        [
+            model_node("fct_orders", "marts", ["order_id", "customer_key"]),
+            model_node("dim_customers", "marts", ["customer_key"]),
+            model_node("fct_order_lines", "marts", ["order_line_id", "order_id"]),
+            test_node(
+                "relationships",
+                "fct_orders",
+                "customer_key",
+                to="ref('dim_customers')",
+                field="customer_key",
+            ),
+            test_node(
+                "relationships",
+                "fct_order_lines",
+                "order_id",
+                to="ref('fct_orders')",
+                field="order_id",
+            ),
+        ]
+    )
+    nodes["model.customer_lifecycle_warehouse.dim_customers"]["depends_on"] = {
+        "nodes": ["model.customer_lifecycle_warehouse.fct_orders"]
+    }
+    manifest = {"nodes": nodes}
+    assert depends_on(
+        manifest,
+        "model.customer_lifecycle_warehouse.dim_customers",
+        "model.customer_lifecycle_warehouse.fct_orders",
+    )
+    suites = {
+        name: [g.key for g in items]
+        for name, (_m, items) in generated_expectations(manifest).items()
+    }
+    assert not any("relationships" in key for key in suites["fct_orders"])
+    assert "dbt:relationships:fct_orders.customer_key->customer_key" in suites["dim_customers"]
+    # Independent models keep the usual direction: the child's suite checks its parent.
+    assert "dbt:relationships:order_id->fct_orders.order_id" in suites["fct_order_lines"]
