@@ -12,13 +12,18 @@ BI_ASSET_KEY = AssetKey(["bi", "marts"])
 PYTHON_MART_KEYS = [AssetKey(["marts", "customer_clv_model"])]
 
 
-def mart_asset_keys() -> list[AssetKey]:
-    """Every dbt model in schema `marts` (from the manifest), plus Python-written marts."""
+def audited_asset_keys() -> list[AssetKey]:
+    """Every dbt model (from the manifest), plus Python-written marts.
+
+    Not only the marts: Dagster runs a blocking check before the assets downstream of the
+    checked asset, and only those. A check on a model no mart reads (row accounting, the
+    quarantine list) would otherwise be free to run after the publication.
+    """
     manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
     keys = [
-        AssetKey(["marts", node["name"]])
+        AssetKey([node["config"].get("schema") or "main", node["name"]])
         for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and node["config"].get("schema") == "marts"
+        if node["resource_type"] == "model"
     ]
     return sorted(keys, key=lambda key: key.path) + PYTHON_MART_KEYS
 
@@ -52,11 +57,12 @@ def blocking_failures_for_run(duckdb_path, run_id: str) -> list[str]:
 @asset(
     key=BI_ASSET_KEY,
     group_name="publish",
-    deps=mart_asset_keys(),
+    deps=audited_asset_keys(),
     kinds={"duckdb"},
     description=(
         "The marts, published to CLM_BI_DUCKDB_PATH for BI tools: a new file replaced "
-        "atomically, only when every blocking check of this run passed."
+        "atomically, only when every blocking check of this run passed (it depends on every "
+        "model, so Dagster runs all their blocking checks first)."
     ),
 )
 def bi_marts(context: AssetExecutionContext) -> MaterializeResult:
