@@ -1,6 +1,6 @@
 """The whole pipeline on the xs sample: Dagster's own in-process execution, then `clm run`.
 
-One warehouse for the module (a run takes a minute or two), checked from several sides.
+One warehouse for the session (tests/e2e/conftest.py), checked from several sides.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import DagsterInstance
+from support.pipeline import FOREIGN_SETTINGS
 
 from orchestration import contract
 
@@ -36,32 +36,8 @@ KPI_MARTS = (
 
 
 @pytest.fixture(scope="module")
-def first_run(tmp_path_factory, dbt_manifest):
-    """A clean xs run, the landing folder empty at the start so sample data is generated."""
-    from orchestration.pipeline import run_pipeline
-
-    root = tmp_path_factory.mktemp("e2e")
-    env = {
-        "CLM_LANDING_DIR": str(root / "landing"),
-        "CLM_DUCKDB_PATH": str(root / "warehouse" / "clm.duckdb"),
-        "CLM_BI_DUCKDB_PATH": str(root / "warehouse" / "bi.duckdb"),
-        "CLM_ALERT_LOG_PATH": str(root / "warehouse" / "alerts.jsonl"),
-        "CLM_SAMPLE_SCALE": "xs",
-        "CLM_SAMPLE_SEED": "7",
-    }
-    saved = {name: os.environ.get(name) for name in (*env, "CLM_AS_OF_DATE", "DAGSTER_HOME")}
-    os.environ.update(env)
-    os.environ.pop("CLM_AS_OF_DATE", None)
-    os.environ.pop("DAGSTER_HOME", None)
-    try:
-        outcome = run_pipeline(DagsterInstance.ephemeral())
-        yield root, env, outcome
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+def first_run(clean_run):
+    return clean_run.root, clean_run.env, clean_run.outcome
 
 
 def test_the_run_succeeds_with_every_asset_and_check(first_run):
@@ -135,9 +111,10 @@ def test_a_clean_run_sends_no_alert(first_run):
 def test_clm_run_again_loads_nothing_new_and_prints_the_summary(first_run):
     root, env, _outcome = first_run
     clm = Path(sys.executable).with_name("clm")
+    clean_env = {k: v for k, v in os.environ.items() if k not in FOREIGN_SETTINGS}
     result = subprocess.run(
         [str(clm), "run"],
-        env={**os.environ, **env},
+        env={**clean_env, **env},
         capture_output=True,
         text=True,
         timeout=900,

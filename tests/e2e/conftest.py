@@ -1,0 +1,24 @@
+"""One clean xs pipeline run per test session, shared by the end-to-end tests.
+
+The run takes a minute or two, so it happens once; tests that change data work on copies.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from dagster import DagsterInstance
+from support.pipeline import FOREIGN_SETTINGS, CleanRun, environment, warehouse_env
+
+
+@pytest.fixture(scope="session")
+def clean_run(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path) -> CleanRun:
+    """The pipeline on an empty landing folder (so the xs sample is generated), in process."""
+    from orchestration.pipeline import run_pipeline
+
+    root = tmp_path_factory.mktemp("e2e")
+    env = {**warehouse_env(root), "CLM_SAMPLE_SCALE": "xs", "CLM_SAMPLE_SEED": "7"}
+    with environment(env, remove=FOREIGN_SETTINGS):
+        outcome = run_pipeline(DagsterInstance.ephemeral())
+    return CleanRun(root, env, outcome)
