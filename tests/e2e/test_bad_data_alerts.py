@@ -24,7 +24,7 @@ from support.servers import SmtpRecorder, WebhookServer, smtp_server
 
 from orchestration.defs.publish.assets import BI_ASSET_KEY
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("pipeline")]
 
 SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations" / "gx" / "expectations"
 FIRST_ORDER = "(select min(order_id) from marts.fct_orders)"

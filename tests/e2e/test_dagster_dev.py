@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+# Same worker as the other pipeline tests: `dagster dev` re-parses target/manifest.json.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("pipeline")]
 
 STARTUP_SECONDS = 180
 

@@ -17,7 +17,7 @@ from support.pipeline import FOREIGN_SETTINGS
 
 from orchestration import contract
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("pipeline")]
 
 KPI_MARTS = (
     "kpi_monthly",
@@ -67,11 +67,11 @@ def test_every_landed_row_is_accounted_for(first_run):
     root, _env, _outcome = first_run
     con = duckdb.connect(str(root / "warehouse" / "clm.duckdb"), read_only=True)
     try:
-        unbalanced = con.sql("select * from raw.load_reconciliation where not is_balanced")
+        unbalanced = con.execute("select * from raw.load_reconciliation where not is_balanced")
         assert unbalanced.fetchall() == []
-        loaded = con.sql("select sum(rows_loaded) from raw.load_manifest").fetchone()[0]
+        loaded = con.execute("select sum(rows_loaded) from raw.load_manifest").fetchone()[0]
         in_raw = sum(
-            con.sql(f"select count(*) from {table.qualified_raw_name}").fetchone()[0]
+            con.execute(f"select count(*) from {table.qualified_raw_name}").fetchone()[0]
             for table in contract.tables()
         )
         assert loaded == in_raw > 0
@@ -84,16 +84,20 @@ def test_the_bi_file_holds_the_validated_marts(first_run):
     work = duckdb.connect(str(root / "warehouse" / "clm.duckdb"), read_only=True)
     try:
         expected = {
-            name: work.sql(f"select count(*) from marts.{name}").fetchone()[0] for name in KPI_MARTS
+            name: work.execute(f"select count(*) from marts.{name}").fetchone()[0]
+            for name in KPI_MARTS
         }
     finally:
         work.close()
     bi = duckdb.connect(str(root / "warehouse" / "bi.duckdb"), read_only=True)
     try:
         published = {
-            name: bi.sql(f"select count(*) from marts.{name}").fetchone()[0] for name in KPI_MARTS
+            name: bi.execute(f"select count(*) from marts.{name}").fetchone()[0]
+            for name in KPI_MARTS
         }
-        schemas = {row[0] for row in bi.sql("select schema_name from duckdb_schemas()").fetchall()}
+        schemas = {
+            row[0] for row in bi.execute("select schema_name from duckdb_schemas()").fetchall()
+        }
     finally:
         bi.close()
     assert published == expected
