@@ -87,3 +87,13 @@
         {'source': 'marketing', 'table': 'social_stats', 'model': 'stg_marketing__social_stats', 'primary_key': ['stat_date', 'platform'], 'raw_primary_key': [parse_date('stat_date'), clean_text('platform')]},
     ]) }}
 {%- endmacro %}
+
+{#- LANDING.md: an invalid email never links anything, yet a record that carries its own person
+    id (CRM contact, shop customer, billing customer) is still a person. Staging quarantines rows
+    whose identifying email is invalid; identity and the customer marts keep such a row when the
+    invalid email is its only flaw. The reason text and that rule live here, once. -#}
+{% macro invalid_email_reason() -%}invalid email{%- endmacro %}
+
+{% macro is_clean_or_only_invalid_email() -%}
+    (not is_quarantined or quarantine_reason = '{{ invalid_email_reason() }}')
+{%- endmacro %}

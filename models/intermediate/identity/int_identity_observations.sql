@@ -16,19 +16,19 @@ with
 
 contacts as (
     select * from {{ ref('stg_crm__contacts') }}
-    where not is_quarantined or quarantine_reason = 'invalid email'
+    where {{ is_clean_or_only_invalid_email() }}
 ),
 
 shop_customers as (
     select * from {{ ref('stg_shop__customers') }}
-    where not is_quarantined or quarantine_reason = 'invalid email'
+    where {{ is_clean_or_only_invalid_email() }}
 ),
 
 orders as (
     select * from {{ ref('stg_shop__orders') }}
     where
         not is_quarantined
-        or (quarantine_reason = 'invalid email' and shop_customer_id is not null)
+        or (quarantine_reason = '{{ invalid_email_reason() }}' and shop_customer_id is not null)
 ),
 
 checkouts as (
@@ -40,7 +40,7 @@ subscriptions as (
     select * from {{ ref('stg_subscriptions__subscriptions') }}
     where
         not is_quarantined
-        or (quarantine_reason = 'invalid email' and billing_customer_id is not null)
+        or (quarantine_reason = '{{ invalid_email_reason() }}' and billing_customer_id is not null)
 ),
 
 email_events as (

@@ -12,12 +12,12 @@ identities as (
 contacts as (
     -- the same rows identity reads: clean, or quarantined only for an invalid email
     select * from {{ ref('stg_crm__contacts') }}
-    where not is_quarantined or quarantine_reason = 'invalid email'
+    where {{ is_clean_or_only_invalid_email() }}
 ),
 
 shop_customers as (
     select * from {{ ref('stg_shop__customers') }}
-    where not is_quarantined or quarantine_reason = 'invalid email'
+    where {{ is_clean_or_only_invalid_email() }}
 ),
 
 orders as (

@@ -10,7 +10,7 @@ identities as (
 contacts as (
     -- the contacts identity resolution reads: clean, or quarantined only for an invalid email
     select * from {{ ref('stg_crm__contacts') }}
-    where not is_quarantined or quarantine_reason = 'invalid email'
+    where {{ is_clean_or_only_invalid_email() }}
 ),
 
 orders as (

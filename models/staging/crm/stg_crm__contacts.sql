@@ -45,7 +45,7 @@ flagged as (
         validated.*,
         {{ quarantine_reason([
             ("crm_contact_id is null", 'missing key'),
-            ("not is_valid_email", 'invalid email'),
+            ("not is_valid_email", invalid_email_reason()),
             ("created_at > " ~ build_started_at(), 'created_at in the future'),
             ("updated_at > " ~ build_started_at(), 'updated_at in the future'),
         ]) }} as quarantine_reason

@@ -54,7 +54,7 @@ flagged as (
         validated.*,
         {{ quarantine_reason([
             ("event_id is null", 'missing key'),
-            ("not is_valid_email", 'invalid email'),
+            ("not is_valid_email", invalid_email_reason()),
             ("event_type not in ('sent', 'delivered', 'bounced', 'opened', 'clicked', 'unsubscribed', 'complained')", 'event_type not an accepted value'),
             ("occurred_at > " ~ build_started_at(), 'occurred_at in the future'),
         ]) }} as quarantine_reason

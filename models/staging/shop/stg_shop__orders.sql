@@ -67,7 +67,7 @@ flagged as (
         validated.*,
         {{ quarantine_reason([
             ("order_id is null", 'missing key'),
-            ("not is_valid_email", 'invalid email'),
+            ("not is_valid_email", invalid_email_reason()),
             ("financial_status not in ('paid', 'partially_refunded', 'refunded', 'pending', 'voided')", 'financial_status not an accepted value'),
             ("source_channel not in ('web', 'app', 'pos', 'subscription')", 'source_channel not an accepted value'),
             ("not " ~ is_known_currency('currency'), 'unknown currency'),

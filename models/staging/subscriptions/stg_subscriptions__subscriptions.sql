@@ -43,7 +43,7 @@ flagged as (
         validated.*,
         {{ quarantine_reason([
             ("subscription_id is null", 'missing key'),
-            ("not is_valid_email", 'invalid email'),
+            ("not is_valid_email", invalid_email_reason()),
             ("billing_interval not in ('week', 'month', 'year')", 'billing_interval not an accepted value'),
             ("status not in ('active', 'paused', 'cancelled', 'expired')", 'status not an accepted value'),
             ("price < 0", 'negative price'),
