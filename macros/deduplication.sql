@@ -35,3 +35,11 @@
         order by {{ latest_version_order(version_by) }}
     ) = 1
 {%- endmacro %}
+
+{#- Incremental staging reads only the loads it has not processed yet: load ids increase in load
+    order (orchestration/ingest), so everything above the largest stored one is new. -#}
+{% macro only_new_loads() -%}
+    {%- if is_incremental() %}
+    where _load_id > (select coalesce(max(stored._load_id), -1) from {{ this }} as stored)
+    {%- endif %}
+{%- endmacro %}

@@ -8,19 +8,9 @@
 }}
 with
 
-{% if is_incremental() %}
-processed as (
-    select coalesce(max(stored._load_id), -1) as max_load_id
-    from {{ this }} as stored
-),
-{% endif %}
-
 source as (
     select * from {{ source('shop', 'orders') }}
-    {% if is_incremental() %}
-    -- only loads not processed yet: load ids increase in load order
-    where _load_id > (select processed.max_load_id from processed)
-    {% endif %}
+    {{ only_new_loads() }}
 ),
 
 renamed as (
@@ -112,10 +102,8 @@ latest as (
 
 final as (
     select * from latest
-    {% if is_incremental() %}
     -- keys whose stored version still wins are left as they are
-    where _load_id > (select processed.max_load_id from processed)
-    {% endif %}
+    {{ only_new_loads() }}
 )
 
 select * from final
