@@ -13,7 +13,7 @@ export DBT_PROJECT_DIR ?= $(CURDIR)
 # The venv first on PATH, so every tool (dagster-dbt looks up `dbt`) is the pinned one.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test dev lint format manifest docs generate clean lock help
+.PHONY: run test dev lint format manifest docs generate clean lock help browser
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,7 +37,7 @@ manifest: $(STAMP)  ## parse the dbt project (target/manifest.json) for Dagster
 run: $(STAMP) $(DAGSTER_HOME) manifest  ## the main job end to end: sample data if landing/ is empty, load, build, validate, predict, publish
 	$(BIN)/clm run
 
-test: $(STAMP)  ## the whole test suite: lint, dbt parse, pytest (unit, integration, end to end)
+test: $(STAMP) browser  ## the whole test suite: lint, dbt parse, pytest (unit, integration, end to end)
 	$(BIN)/ruff check orchestration tests
 	$(BIN)/ruff format --check orchestration tests
 	$(BIN)/sqlfluff lint $(SQL_DIRS)
@@ -69,3 +69,10 @@ lock: $(STAMP)  ## rewrite requirements.lock from the current environment
 
 clean:  ## remove build output (keeps .venv, landing/ and warehouse/)
 	rm -rf target logs .pytest_cache .ruff_cache expectations/gx/uncommitted
+
+browser:  ## Debian's headless Chromium for the report's browser test (installed only when missing)
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  echo ">> installing chromium and chromium-driver (apt-get; needs root)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; \
+	fi

@@ -149,3 +149,98 @@ def settings() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@main.command()
+@click.option(
+    "--bi-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The BI file to read (default: CLM_BI_DUCKDB_PATH).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the report (default: CLM_BI_REPORT_PATH, else next to the BI file).",
+)
+def report(bi_file: Path | None, out: Path | None) -> None:
+    """Rebuild the lifecycle report (self-contained HTML) from the published BI file."""
+    import os
+    import uuid
+
+    from orchestration.publish import report_path_for
+    from orchestration.report import write_report
+
+    bi_file = bi_file or get_settings().bi_duckdb_path
+    if not bi_file.is_file():
+        raise click.ClickException(
+            f"no BI file at {bi_file}: run `make run` (or `clm run`) first, or set "
+            "CLM_BI_DUCKDB_PATH"
+        )
+    out = out or report_path_for(bi_file)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # Written beside the target and renamed, so a browser never sees half a page.
+    tmp = out.with_name(f"{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex}")
+    try:
+        write_report(bi_file, tmp)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    click.echo(f"wrote the lifecycle report of {bi_file} to {out}")
+
+
+@main.command()
+@click.argument("query")
+@click.option(
+    "--bi-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The BI file to query (default: CLM_BI_DUCKDB_PATH).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--max-rows", type=int, default=100, show_default=True, help="Rows shown (table).")
+def sql(query: str, bi_file: Path | None, output_format: str, max_rows: int) -> None:
+    """Run a SQL query on the published BI file, opened read-only (no DuckDB CLI needed).
+
+    Example: clm sql "select month, net_revenue, aov from marts.kpi_monthly order by month"
+    """
+    import duckdb
+
+    bi_file = bi_file or get_settings().bi_duckdb_path
+    if not bi_file.is_file():
+        raise click.ClickException(
+            f"no BI file at {bi_file}: run `make run` (or `clm run`) first, or set "
+            "CLM_BI_DUCKDB_PATH"
+        )
+    try:
+        con = duckdb.connect(str(bi_file), read_only=True)
+    except duckdb.Error as error:
+        raise click.ClickException(f"cannot open {bi_file} read-only: {error}") from error
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        relation = con.sql(query)
+        if relation is None:
+            click.echo("ok (the statement returned no rows)")
+            return
+        frame = relation.df()
+    except duckdb.Error as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        con.close()
+    if output_format == "csv":
+        click.echo(frame.to_csv(index=False), nl=False)
+    elif output_format == "json":
+        click.echo(frame.to_json(orient="records", date_format="iso", force_ascii=False))
+    else:
+        import pandas as pd
+
+        with pd.option_context("display.max_columns", None, "display.width", 200):
+            click.echo(frame.to_string(index=False, max_rows=max_rows))
+        click.echo(f"({len(frame)} rows)")

@@ -88,3 +88,36 @@ class Settings:
 def get_settings() -> Settings:
     """Settings read from the environment now (not cached: tests change the environment)."""
     return Settings()
+
+
+# settings of publish: name -> (default, description)
+PUBLISH_SETTINGS: dict[str, tuple[str, str]] = {
+    "CLM_BI_PARQUET_DIR": (
+        "",
+        "Folder of the Parquet copies of the BI file (one sub-folder per publication, `current` "
+        "links the newest); empty = `parquet/` next to the BI file.",
+    ),
+    "CLM_BI_REPORT_PATH": (
+        "",
+        "The lifecycle report (self-contained HTML) written with each publication; empty = "
+        "`lifecycle-report.html` next to the BI file.",
+    ),
+    "CLM_BI_STORAGE_VERSION": (
+        "v1.0.0",
+        "DuckDB storage version of the BI file; v1.0.0 is read by DuckDB 1.1 and later.",
+    ),
+    "CLM_BI_FILE_MODE": (
+        "",
+        "Octal mode of the published files and of a new working file (e.g. 0640); empty = keep "
+        "the previous BI file's mode, 0640 for the first.",
+    ),
+    "CLM_PUBLISH_PSEUDONYMISE": (
+        "false",
+        "true = publish personal columns (meta pii: true in the marts YAML) as keyed hashes.",
+    ),
+    "CLM_PSEUDONYMISATION_KEY": (
+        "",
+        "Secret key of the keyed hash (at least 16 characters); required when "
+        "CLM_PUBLISH_PSEUDONYMISE is true. Keep it out of git.",
+    ),
+}

@@ -62,20 +62,31 @@ def blocking_failures_for_run(duckdb_path, run_id: str) -> list[str]:
     description=(
         "The marts, published to CLM_BI_DUCKDB_PATH for BI tools: a new file replaced "
         "atomically, only when every blocking check of this run passed (it depends on every "
-        "model, so Dagster runs all their blocking checks first)."
+        "model, so Dagster runs all their blocking checks first). With it, the Parquet copy "
+        "and the lifecycle report (docs/bi-users.md)."
     ),
 )
 def bi_marts(context: AssetExecutionContext) -> MaterializeResult:
-    from orchestration.publish import publish_marts
+    from orchestration.publish import PublishError, options_from_environment, publish_marts
 
     settings = get_settings()
     failures = blocking_failures_for_run(settings.duckdb_path, context.run_id)
-    result = publish_marts(
-        settings.duckdb_path,
-        settings.bi_duckdb_path,
-        validation_passed=not failures,
-        run_id=context.run_id,
-    )
+    try:
+        options = options_from_environment(
+            settings.bi_duckdb_path,
+            reporting_currency=settings.dbt_vars().get("reporting_currency") or None,
+            manifest_path=dbt_project.manifest_path,
+        )
+        result = publish_marts(
+            settings.duckdb_path,
+            settings.bi_duckdb_path,
+            validation_passed=not failures,
+            run_id=context.run_id,
+            options=options,
+        )
+    except PublishError as error:
+        # One clear line (the folder, the setting, the disk) instead of a traceback.
+        raise Failure(description=f"Not published: {error}") from error
     if not result.published:
         # Dagster's blocking checks normally stop this step before it runs; this is the audit
         # of record, so a run that reaches here with failures fails loudly and alerts.
@@ -86,6 +97,10 @@ def bi_marts(context: AssetExecutionContext) -> MaterializeResult:
     return MaterializeResult(
         metadata={
             "bi_file": str(result.target),
+            "publication_id": str(result.publication_id),
+            "parquet_dir": str(result.parquet_dir),
+            "report": str(result.report_path),
+            "pseudonymised_columns": sum(len(c) for c in result.pseudonymised_columns.values()),
             "tables": len(result.tables),
             "rows": sum(result.tables.values()),
             "published_at": str(result.published_at),
