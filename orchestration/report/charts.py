@@ -42,8 +42,8 @@ def build_charts(data: ReportData) -> list[Chart]:
         aov_per_month,
         cac_by_channel,
         conversion_by_channel,
-        cohort_retention,
         purchase_ladder,
+        cohort_retention,
         subscription_churn,
         mrr_per_month,
         segment_sizes,
@@ -263,7 +263,7 @@ def cohort_retention(data: ReportData) -> Chart:
 
 
 def purchase_ladder(data: ReportData) -> Chart:
-    title = "Purchase ladder: customers with at least n orders, and the chance of one more"
+    title = "Purchase ladder: customers with ≥ n orders, and the chance of one more"
     frame, missing = _frame(
         data,
         "marts.purchase_ladder",
@@ -294,6 +294,8 @@ def purchase_ladder(data: ReportData) -> Chart:
             "overlaying": "y",
             "side": "right",
             "range": [0, 100],
+            "tickmode": "linear",
+            "dtick": 20,
             "showgrid": False,
         }
     )
@@ -323,9 +325,21 @@ def subscription_churn(data: ReportData) -> Chart:
         y=100 * frame["subscriber_churn_rate"].astype(float),
         name="subscriber churn",
         mode="lines+markers",
+        # Dashed and hollow: where every subscriber has one subscription the lines coincide.
+        line={"dash": "dash"},
+        marker={"symbol": "circle-open", "size": 9},
     )
     figure.update_yaxes(rangemode="tozero")
-    return Chart("churn", title, _layout(figure, data, title, "Month", "Monthly churn (%)"))
+    note = (
+        "Subscription churn: cancelled subscriptions / active at the month start. Subscriber "
+        "churn: subscribers who left / active subscribers at the month start."
+    )
+    return Chart(
+        "churn",
+        title,
+        _layout(figure, data, title, "Month", "Monthly churn (%)"),
+        note_html=note,
+    )
 
 
 def mrr_per_month(data: ReportData) -> Chart:

@@ -39,7 +39,9 @@ _STATUS_WRITER = """
   function drawn() {
     var count = 0;
     charts.forEach(function (chart) {
-      if (chart._fullLayout && chart.querySelector("svg.main-svg .plot")) { count += 1; }
+      // Drawn: plotly laid it out and rendered at least one SVG with content.
+      var svg = chart.querySelector("svg.main-svg");
+      if (chart._fullLayout && svg && svg.childElementCount > 0) { count += 1; }
     });
     return count;
   }
@@ -67,7 +69,7 @@ header p { margin: 0; color: #d9e2ec; }
 .fact .value { font-size: 18px; font-weight: 600; margin-top: 2px; }
 .fact.bad .value { color: #c62828; }
 .fact.good .value { color: #2e7d32; }
-main { display: grid; grid-template-columns: repeat(auto-fit, minmax(560px, 1fr)); gap: 16px;
+main { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 16px;
   padding: 16px 32px 32px 32px; }
 section { background: #fff; border-radius: 6px; padding: 8px; box-shadow: 0 1px 2px rgba(0,0,0,.08);
   min-width: 0; }
@@ -80,7 +82,7 @@ footer { padding: 0 32px 24px 32px; font-size: 12px; color: #627d98; }
 """
 
 # Charts that read better across the whole width.
-_WIDE = {"retention", "quality"}
+_WIDE = {"retention"}
 
 
 def render_page(data: ReportData, charts: list[Chart], plotly_js: str) -> str:

@@ -26,6 +26,8 @@ FLAGS = (
     "--disable-extensions",
     "--hide-scrollbars",
     "--mute-audio",
+    # Nothing the page asks for can come from the network: proves the report is self-contained.
+    "--host-resolver-rules=MAP * ~NOTFOUND",
 )
 
 
