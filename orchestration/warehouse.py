@@ -24,8 +24,16 @@ def connect(
     path = Path(path) if path else get_settings().duckdb_path
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
+    created = not read_only and not path.exists()
     con = duckdb.connect(str(path), read_only=read_only)
     try:
+        if created:
+            # A new working file gets CLM_BI_FILE_MODE (default 0640) like the published files:
+            # it holds the same personal data (docs/bi-users.md, "File permissions").
+            from orchestration.publish import DEFAULT_FILE_MODE, configured_file_mode
+
+            mode = configured_file_mode()
+            path.chmod(DEFAULT_FILE_MODE if mode is None else mode)
         con.execute("set TimeZone = 'UTC'")
         yield con
     finally:

@@ -382,3 +382,25 @@ def test_parse_file_mode(text: str, mode: int) -> None:
 def test_parse_file_mode_rejects_anything_else(text: str) -> None:
     with pytest.raises(PublishError, match="CLM_BI_FILE_MODE"):
         parse_file_mode(text)
+
+
+def test_a_new_working_file_gets_the_file_mode(
+    isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchestration.warehouse import connect
+
+    monkeypatch.delenv("CLM_BI_FILE_MODE", raising=False)
+    with connect() as con:
+        con.execute("create table t as select 1 as x")
+    path = isolated_env / "warehouse" / "clm.duckdb"
+    assert _mode(path) == 0o640
+    # An existing file keeps what the operator set.
+    os.chmod(path, 0o600)
+    with connect() as con:
+        con.execute("select 1")
+    assert _mode(path) == 0o600
+    other = isolated_env / "warehouse" / "other.duckdb"
+    monkeypatch.setenv("CLM_BI_FILE_MODE", "0600")
+    with connect(other) as con:
+        con.execute("select 1")
+    assert _mode(other) == 0o600
