@@ -190,7 +190,7 @@ def cac_by_channel(data: ReportData) -> Chart:
 
 
 def conversion_by_channel(data: ReportData) -> Chart:
-    title = "Conversion of ad clicks into new customers by channel, all months"
+    title = "Conversion of ad clicks by channel, all months"
     totals, missing = _channel_totals(data)
     if missing:
         return Chart("conversion", title, missing=missing)
@@ -220,7 +220,7 @@ def conversion_by_channel(data: ReportData) -> Chart:
 
 
 def cohort_retention(data: ReportData) -> Chart:
-    title = "Cohort retention: share of each acquisition month's customers who ordered again"
+    title = "Cohort retention: share of each acquisition cohort active in later months"
     frame, missing = _frame(
         data,
         "marts.cohort_retention",
@@ -263,7 +263,7 @@ def cohort_retention(data: ReportData) -> Chart:
 
 
 def purchase_ladder(data: ReportData) -> Chart:
-    title = "Purchase ladder: customers with ≥ n orders, and the chance of one more"
+    title = "Purchase ladder: customers by orders placed"
     frame, missing = _frame(
         data,
         "marts.purchase_ladder",
@@ -392,12 +392,13 @@ def segment_sizes(data: ReportData) -> Chart:
         )
     )
     figure = _layout(figure, data, f"{title} ({column})", "Customers", "Segment")
-    figure.update_xaxes(rangemode="tozero")
+    # Room for the count printed after the longest bar.
+    figure.update_xaxes(range=[0, float(counts.max()) * 1.15])
     return Chart("segments", title, figure)
 
 
 def lifecycle_funnel(data: ReportData) -> Chart:
-    title = "Lifecycle funnel: customers who reached at least each stage"
+    title = "Lifecycle funnel: customers reaching each stage"
     frame = data.table("marts.customer_segments")
     if frame is None or frame.empty:
         return Chart("funnel", title, missing="marts.customer_segments is missing or empty")
