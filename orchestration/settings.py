@@ -1,6 +1,6 @@
 """Every setting of the project, read from the environment (``CLM_…``) with its default.
 
-The dbt vars of ../shared/KPIS.md are read by dbt itself from the same variables
+The dbt vars of docs/kpis.md are read by dbt itself from the same variables
 (``dbt_project.yml``); ``dbt_vars()`` lists them here only so the CLI can show and document them.
 """
 
