@@ -404,3 +404,16 @@ def test_a_new_working_file_gets_the_file_mode(
     with connect(other) as con:
         con.execute("select 1")
     assert _mode(other) == 0o600
+
+
+def test_pseudonymisation_settings_read_the_personal_columns_from_the_manifest(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, dbt_manifest: Path
+) -> None:
+    monkeypatch.setenv("CLM_PUBLISH_PSEUDONYMISE", "true")
+    monkeypatch.setenv("CLM_PSEUDONYMISATION_KEY", KEY.decode())
+    options = options_from_environment(
+        tmp_path / "bi.duckdb", reporting_currency="USD", manifest_path=dbt_manifest
+    )
+    assert options.pseudonymisation_key == KEY
+    assert "email" in options.pii_columns["marts.fct_orders"]
+    assert "first_name" in options.pii_columns["marts.dim_customers"]
