@@ -229,18 +229,31 @@ def sql(query: str, bi_file: Path | None, output_format: str, max_rows: int) -> 
         if relation is None:
             click.echo("ok (the statement returned no rows)")
             return
-        frame = relation.df()
+        columns = list(relation.columns)
+        # Plain Python values: a sum of integers (HUGEINT in DuckDB) prints as an integer.
+        rows = relation.fetchall()
     except duckdb.Error as error:
         raise click.ClickException(str(error)) from error
     finally:
         con.close()
     if output_format == "csv":
-        click.echo(frame.to_csv(index=False), nl=False)
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+        click.echo(buffer.getvalue(), nl=False)
     elif output_format == "json":
-        click.echo(frame.to_json(orient="records", date_format="iso", force_ascii=False))
+        import json
+
+        records = [dict(zip(columns, row, strict=True)) for row in rows]
+        click.echo(json.dumps(records, default=str, ensure_ascii=False))
     else:
         import pandas as pd
 
+        frame = pd.DataFrame.from_records(rows, columns=columns)
         with pd.option_context("display.max_columns", None, "display.width", 200):
             click.echo(frame.to_string(index=False, max_rows=max_rows))
-        click.echo(f"({len(frame)} rows)")
+        click.echo(f"({len(rows)} rows)")
