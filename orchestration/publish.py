@@ -190,6 +190,11 @@ def publish_marts(
     parquet_root = Path(options.parquet_dir).resolve() if options.parquet_dir else None
     if parquet_root is not None:
         _prepare_directory(parquet_root, "CLM_BI_PARQUET_DIR")
+        link = parquet_root / CURRENT_LINK
+        if link.exists() and not link.is_symlink():
+            raise PublishError(
+                f"{link} exists and is not a symlink (CLM_BI_PARQUET_DIR); move it away"
+            )
         _remove_abandoned_temporaries(parquet_root, "")
     report_path = Path(options.report_path).resolve() if options.report_path else None
     if report_path is not None:
@@ -652,8 +657,6 @@ def _swap_parquet(root: Path, tmp_folder: Path, publication_id: str) -> None:
     os.replace(tmp_folder, final)
     link = root / CURRENT_LINK
     previous = os.readlink(link) if link.is_symlink() else None
-    if link.exists() and not link.is_symlink():
-        raise PublishError(f"{link} exists and is not a symlink; move it away")
     tmp_link = root / f"{_TMP_MARK}{os.getpid()}-{uuid.uuid4().hex}"
     os.symlink(publication_id, tmp_link)
     os.replace(tmp_link, link)
