@@ -227,7 +227,13 @@ def publish_marts(
             _export_parquet(tmp, tmp_parquet, [*build.tables, *build.meta_tables])
             _apply_mode_tree(tmp_parquet, mode)
         if tmp_report is not None and options.report_writer is not None:
-            options.report_writer(tmp, tmp_report)
+            try:
+                options.report_writer(tmp, tmp_report)
+            except Exception as error:
+                raise PublishError(
+                    f"rendering the lifecycle report failed ({type(error).__name__}: {error}); "
+                    "the previous publication was left unchanged"
+                ) from error
             os.chmod(tmp_report, mode)
             _fsync_file(tmp_report)
         os.chmod(tmp, mode)

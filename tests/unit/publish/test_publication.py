@@ -202,7 +202,6 @@ def test_a_report_that_fails_swaps_nothing(tmp_path: Path) -> None:
     assert publish_marts(
         work, bi, validation_passed=True, run_id="run-1", options=_options(tmp_path)
     ).published
-    before = _snapshot(tmp_path)
 
     def broken_report(_bi: Path, out: Path) -> None:
         out.write_text("half a page")
@@ -210,7 +209,7 @@ def test_a_report_that_fails_swaps_nothing(tmp_path: Path) -> None:
 
     _make_work_db(work, 2)
     before = _snapshot(tmp_path)
-    with pytest.raises(ValueError, match="plotting failed"):
+    with pytest.raises(PublishError, match="lifecycle report failed .ValueError: plotting failed"):
         publish_marts(
             work,
             bi,
