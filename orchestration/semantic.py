@@ -161,12 +161,15 @@ class SemanticLayer:
         return sorted(query.name for query in self.engine.list_saved_queries())
 
     def group_bys(self, metrics: Sequence[str]) -> list[str]:
-        """The dimensions and entities every one of ``metrics`` can be grouped by."""
-        dimensions = self.engine.simple_dimensions_for_metrics(list(metrics))
-        entities = self.engine.entities_for_metrics(list(metrics))
-        names = {dimension.dunder_name for dimension in dimensions}
-        names |= {entity.name for entity in entities}
-        return sorted(names)
+        """The dimensions and entities every one of ``metrics`` can be grouped by (time
+        dimensions by their name; add ``__month``, ``__quarter`` … for a grain)."""
+        from metricflow.engine.models import Dimension
+
+        items = self.engine.list_group_bys(list(metrics))
+        names = {
+            item.name if not isinstance(item, Dimension) else item.dunder_name for item in items
+        }
+        return sorted(name.removesuffix("__day") for name in names)
 
     def query(
         self,

@@ -126,13 +126,15 @@ def warehouse(clean_run) -> Path:
     return clean_run.warehouse
 
 
-@pytest.fixture(scope="module")
+# Function-scoped: the read-only handles on the shared warehouse are closed after each test, so
+# the next e2e module on this worker may write to it.
+@pytest.fixture
 def layer(warehouse: Path) -> Iterator[SemanticLayer]:
     with SemanticLayer(warehouse, REPO_ROOT / "target" / "semantic_manifest.json") as semantic:
         yield semantic
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def marts(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     con = duckdb.connect(str(warehouse), read_only=True)
     yield con
