@@ -147,6 +147,100 @@ def settings() -> None:
         click.echo(f"CLM_{name.upper()}={value}    # {DBT_VARS[name][1]}")
 
 
+@main.group()
+def metrics() -> None:
+    """The semantic layer: metrics defined once in dbt, answered by MetricFlow (read-only)."""
+
+
+def _split(values: str) -> list[str]:
+    return [value.strip() for value in values.split(",") if value.strip()]
+
+
+@metrics.command("list")
+@click.option("--metrics", "metric_names", default="", help="Show what these can be grouped by.")
+def metrics_list(metric_names: str) -> None:
+    """List the metrics and saved queries (or the group-bys of --metrics)."""
+    from orchestration.semantic import SemanticLayer, SemanticLayerError, ensure_semantic_manifest
+
+    try:
+        ensure_semantic_manifest()
+        with SemanticLayer() as layer:
+            if metric_names:
+                click.echo("\n".join(layer.group_bys(_split(metric_names))))
+                return
+            click.echo("metrics: " + ", ".join(layer.metric_names()))
+            click.echo("saved queries: " + ", ".join(layer.saved_query_names()))
+    except SemanticLayerError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@metrics.command("query")
+@click.option(
+    "--metrics", "metric_names", default="", help="Comma-separated metrics, e.g. cac,aov."
+)
+@click.option("--group-by", default="", help="Comma-separated, e.g. metric_time__quarter,channel.")
+@click.option(
+    "--where",
+    multiple=True,
+    help="A filter, e.g. \"{{ Dimension('customer__country_code') }} = 'DE'\".",
+)
+@click.option(
+    "--order", default="", help="Comma-separated order-by items (prefix - for descending)."
+)
+@click.option("--limit", type=int, default=None, help="At most this many rows.")
+@click.option("--saved-query", default=None, help="A saved query's name (clm metrics list).")
+@click.option(
+    "--warehouse",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="DuckDB file to read (default: CLM_DUCKDB_PATH; the BI file works too).",
+)
+@click.option("--csv", "csv_path", type=click.Path(path_type=Path, dir_okay=False), default=None)
+@click.option("--explain", is_flag=True, help="Print the SQL instead of running it.")
+def metrics_query(
+    metric_names: str,
+    group_by: str,
+    where: tuple[str, ...],
+    order: str,
+    limit: int | None,
+    saved_query: str | None,
+    warehouse: Path | None,
+    csv_path: Path | None,
+    explain: bool,
+) -> None:
+    """Query metrics, e.g. `clm metrics query --metrics cac,aov --group-by metric_time__quarter`."""
+    from orchestration.semantic import (
+        SemanticLayer,
+        SemanticLayerError,
+        ensure_semantic_manifest,
+        format_table,
+        write_csv,
+    )
+
+    if not metric_names and not saved_query:
+        raise click.UsageError("give --metrics or --saved-query")
+    try:
+        ensure_semantic_manifest()
+        with SemanticLayer(warehouse) as layer:
+            answer = layer.query(
+                _split(metric_names),
+                _split(group_by),
+                where=list(where),
+                order_by=_split(order),
+                limit=limit,
+                saved_query=saved_query,
+            )
+    except SemanticLayerError as error:
+        raise click.ClickException(str(error)) from error
+    if explain:
+        click.echo(answer.sql)
+    elif csv_path is not None:
+        write_csv(answer, csv_path)
+        click.echo(f"wrote {len(answer.rows)} rows to {csv_path}")
+    else:
+        click.echo(format_table(answer))
+
+
 if __name__ == "__main__":
     main()
 
