@@ -1,5 +1,5 @@
 """Generated sections of README.md: the KPI glossary (from the marts' YAML `meta`) and the
-settings table (from orchestration/settings.py), so neither is retyped by hand.
+settings table (from the registry in orchestration/settings.py), so neither is retyped by hand.
 
 Sections sit between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->`; a test fails when
 the committed README differs from what this module renders.
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from orchestration.settings import DBT_VARS, PATH_SETTINGS, REPO_ROOT
+from orchestration.settings import REPO_ROOT, registry
 
 README = REPO_ROOT / "README.md"
 
@@ -24,18 +24,16 @@ def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
 
 
 def documented_settings() -> dict[str, tuple[str, str]]:
-    """Every CLM_ variable with its default and meaning, from the modules that read them."""
-    from orchestration.alerts.config import ALERT_ENV_VARS
-    from orchestration.quality.rules import THRESHOLDS
-
-    found = dict(PATH_SETTINGS)
-    found |= {
-        f"CLM_{name.upper()}": (default, f"dbt var `{name}`: {text}")
-        for name, (default, text) in DBT_VARS.items()
+    """Every CLM_ variable with its default and meaning, from the settings registry."""
+    return {
+        name: (
+            setting.default,
+            f"dbt var `{setting.dbt_var}`: {setting.description}"
+            if setting.dbt_var
+            else setting.description,
+        )
+        for name, setting in registry().items()
     }
-    found |= {t.env: (str(t.default), t.description) for t in THRESHOLDS if t.env not in found}
-    found |= ALERT_ENV_VARS
-    return found
 
 
 def render_settings() -> str:
