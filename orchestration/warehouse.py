@@ -1,6 +1,6 @@
 """Opening the working DuckDB file.
 
-DuckDB allows one read-write process or many readers, never both (../shared/STACK-NOTES.md), and
+DuckDB allows one read-write process or many readers, never both (docs/design.md), and
 `dbt build` fails at once if anything else holds the file. So every Python step opens the file
 through `connect()`, does its work, and closes it before the next step starts.
 """

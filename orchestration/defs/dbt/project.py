@@ -55,6 +55,12 @@ class ClmDbtTranslator(DagsterDbtTranslator):
         return folders[0]
 
 
+# Source tests become checks of the raw assets (otherwise dagster-dbt logs each one as an
+# observation with a warning, on every run).
 translator = ClmDbtTranslator(
-    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_code_references=False)
+    settings=DagsterDbtTranslatorSettings(
+        enable_asset_checks=True,
+        enable_code_references=False,
+        enable_source_tests_as_checks=True,
+    )
 )

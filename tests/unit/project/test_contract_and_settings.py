@@ -19,7 +19,7 @@ LANDING_TABLES = {
 }
 
 
-def test_contract_has_the_thirteen_tables_of_landing_md():
+def test_contract_has_the_thirteen_tables_of_the_landing_contract():
     found: dict[str, set[str]] = {}
     for table in contract.tables():
         found.setdefault(table.source, set()).add(table.name)
@@ -30,7 +30,7 @@ def test_every_primary_key_column_is_required_except_nullable_campaign():
     for table in contract.tables():
         for key in table.primary_key:
             column = table.column(key)
-            # LANDING.md makes ad_spend's `campaign` part of the key but not required.
+            # The landing contract makes ad_spend's `campaign` part of the key but not required.
             assert column.required or (table.name, key) == ("ad_spend", "campaign")
 
 
@@ -165,9 +165,12 @@ def test_clm_settings_prints_every_variable_with_its_value(monkeypatch: pytest.M
     assert "CLM_AT_RISK_AFTER_DAYS=60    # set;" in result.output
 
 
-def test_readme_generated_sections_are_up_to_date():
+def test_generated_doc_sections_are_up_to_date():
+    from tools.readme import stale_files
+
     text = README.read_text(encoding="utf-8")
     assert render_readme(text) == text, "README is stale: run `make docs` (clm docs)"
+    assert stale_files() == [], "stale generated sections: run `make docs` (clm docs)"
 
 
 def test_every_clm_variable_the_code_reads_is_documented(repo_root: Path):
