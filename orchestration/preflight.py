@@ -30,7 +30,9 @@ def check_settings() -> Settings:
     try:
         registry.check()
     except registry.InvalidSettings as error:
-        raise PreflightError(f"invalid setting: {error}") from None
+        found = error.errors
+        word = "setting" if len(found) == 1 else "settings"
+        raise PreflightError(f"invalid {word}: " + "; ".join(map(str, found))) from None
     return get_settings()
 
 
