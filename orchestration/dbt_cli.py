@@ -8,6 +8,7 @@ dbt_project.yml and profiles.yml, which a unit test keeps equal to the registry'
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -23,6 +24,13 @@ def dbt_executable() -> str:
     """The dbt next to the running Python (the project's venv), else whatever is on PATH."""
     candidate = Path(sys.executable).with_name("dbt")
     return str(candidate) if candidate.exists() else "dbt"
+
+
+def target_dir() -> Path:
+    """dbt's target folder (manifest, partial parse, logs): dbt's own ``DBT_TARGET_PATH`` when
+    set (tests give each isolated run its own), else ``target/``."""
+    path = Path(os.environ.get("DBT_TARGET_PATH") or "target")
+    return path if path.is_absolute() else REPO_ROOT / path
 
 
 def vars_argument() -> list[str]:
@@ -58,8 +66,8 @@ def run_dbt(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 
 def prepare_manifest() -> Path:
     """`dbt parse` → target/manifest.json, which Dagster's dbt assets are defined from."""
-    run_dbt("parse", "--quiet")
-    return REPO_ROOT / "target" / "manifest.json"
+    run_dbt("parse", "--quiet", "--target-path", str(target_dir()))
+    return target_dir() / "manifest.json"
 
 
 if __name__ == "__main__":  # `make manifest`

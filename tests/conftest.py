@@ -32,9 +32,9 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def dbt_manifest() -> Path:
     """target/manifest.json, parsed once per session if `make test` has not done it."""
-    from orchestration.dbt_cli import prepare_manifest
+    from orchestration.dbt_cli import prepare_manifest, target_dir
 
-    path = REPO_ROOT / "target" / "manifest.json"
+    path = target_dir() / "manifest.json"
     if not path.exists():
         prepare_manifest()
     return path

@@ -26,7 +26,14 @@ CLM = str(Path(sys.executable).with_name("clm"))
 
 def _env(root: Path, **extra: str) -> dict[str, str]:
     base = {k: v for k, v in os.environ.items() if k not in FOREIGN_SETTINGS}
-    return {**base, **warehouse_env(root), "DAGSTER_HOME": str(root / "dagster_home"), **extra}
+    return {
+        **base,
+        **warehouse_env(root),
+        "DAGSTER_HOME": str(root / "dagster_home"),
+        # Its own dbt target folder: the other tests read the repository's target/ meanwhile.
+        "DBT_TARGET_PATH": str(root / "target"),
+        **extra,
+    }
 
 
 def _clm_run(env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:

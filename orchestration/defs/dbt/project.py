@@ -9,7 +9,7 @@ from typing import Any
 from dagster import AssetKey
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
-from orchestration.dbt_cli import vars_argument
+from orchestration.dbt_cli import target_dir, vars_argument
 from orchestration.settings import REPO_ROOT
 
 # dagster-dbt looks `dbt` up on PATH (also inside prepare_if_dev); use the venv's own dbt even
@@ -23,6 +23,7 @@ if _venv_bin not in os.environ.get("PATH", "").split(os.pathsep):
 dbt_project = DbtProject(
     project_dir=REPO_ROOT,
     profiles_dir=REPO_ROOT,
+    target_path=target_dir(),
     prepare_project_cli_args=["parse", "--quiet", *vars_argument()],
 )
 dbt_project.prepare_if_dev()
