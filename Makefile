@@ -58,7 +58,7 @@ format: $(STAMP)  ## format Python and fix SQL style
 	$(BIN)/ruff check --fix orchestration tools tests
 	$(BIN)/sqlfluff fix $(SQL_DIRS)
 
-docs: $(STAMP)  ## dbt docs and the README's generated sections
+docs: $(STAMP)  ## dbt docs and the generated sections of README.md and docs/kpis.md
 	$(BIN)/clm docs
 
 generate: $(STAMP)  ## sample data into $$CLM_LANDING_DIR (default landing/), scale s

@@ -180,7 +180,7 @@ def quality_scaffold() -> None:
 
 @main.command()
 def docs() -> None:
-    """Generate dbt docs (target/) and the README's generated sections."""
+    """Generate dbt docs (target/) and the generated sections of README.md and docs/kpis.md."""
     from orchestration.dbt_cli import run_dbt
     from tools.readme import update_readme
 
