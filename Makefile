@@ -28,35 +28,37 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip check
 	@touch $(STAMP)
 
-$(DAGSTER_HOME):
-	@mkdir -p $(DAGSTER_HOME)
+# Dagster's home with a dagster.yaml (telemetry off), written once.
+$(DAGSTER_HOME)/dagster.yaml: | $(STAMP)
+	@$(BIN)/python -c "from orchestration.preflight import prepare_dagster_home; prepare_dagster_home()"
 
-manifest: $(STAMP)  ## parse the dbt project (target/manifest.json) for Dagster
-	@$(BIN)/dbt parse --quiet
+manifest: $(STAMP)  ## parse the dbt project (target/manifest.json) for Dagster, with the settings in force
+	@$(BIN)/python -m orchestration.dbt_cli
 
-run: $(STAMP) $(DAGSTER_HOME) manifest  ## the main job end to end: sample data if landing/ is empty, load, build, validate, predict, publish
-	$(BIN)/clm run
+# `clm run` checks the settings, takes the run lock and parses the dbt project itself (once).
+run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml  ## the main job end to end: sample data if the default landing/ is empty, load, build, validate, predict, publish
+	@$(BIN)/clm run
 
-test: $(STAMP) browser  ## the whole test suite: lint, dbt parse, pytest (unit, integration, end to end)
-	$(BIN)/ruff check orchestration tests
-	$(BIN)/ruff format --check orchestration tests
+test: $(STAMP) browser  ## the whole test suite: lint, dbt parse, pytest (unit, integration, faults, end to end)
+	$(BIN)/ruff check orchestration tools tests
+	$(BIN)/ruff format --check orchestration tools tests
 	$(BIN)/sqlfluff lint $(SQL_DIRS)
-	$(BIN)/dbt parse --quiet
+	$(BIN)/python -m orchestration.dbt_cli
 	$(BIN)/pytest
 
-dev: $(STAMP) $(DAGSTER_HOME) manifest  ## open the Dagster UI on http://127.0.0.1:3000
+dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml manifest  ## open the Dagster UI on http://127.0.0.1:3000
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000
 
 lint: $(STAMP)  ## ruff and sqlfluff
-	$(BIN)/ruff check orchestration tests
+	$(BIN)/ruff check orchestration tools tests
 	$(BIN)/sqlfluff lint $(SQL_DIRS)
 
 format: $(STAMP)  ## format Python and fix SQL style
-	$(BIN)/ruff format orchestration tests
-	$(BIN)/ruff check --fix orchestration tests
+	$(BIN)/ruff format orchestration tools tests
+	$(BIN)/ruff check --fix orchestration tools tests
 	$(BIN)/sqlfluff fix $(SQL_DIRS)
 
-docs: $(STAMP)  ## dbt docs and the README's generated sections
+docs: $(STAMP)  ## dbt docs and the generated sections of README.md and docs/kpis.md
 	$(BIN)/clm docs
 
 generate: $(STAMP)  ## sample data into $$CLM_LANDING_DIR (default landing/), scale s

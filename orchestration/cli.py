@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
 
 import click
 
-from orchestration.settings import DBT_VARS, get_settings
+from orchestration.settings import get_settings
 
 
 @click.group()
@@ -16,41 +17,91 @@ def main() -> None:
     """Customer Lifecycle Warehouse: load, build, validate, predict, publish."""
 
 
+def _fail(message: str, code: int = 2) -> None:
+    """One clear line on stderr and exit, no traceback."""
+    click.echo(f"clm: error: {message}", err=True)
+    _exit(code)
+
+
 @main.command()
-@click.option("--scale", default=None, help="Sample-data scale if the landing folder is empty.")
+@click.option(
+    "--scale",
+    type=click.Choice(["xs", "s", "m", "l"]),
+    default=None,
+    help="Sample-data scale if the default landing folder is empty.",
+)
 @click.option("--seed", default=None, type=int, help="Sample-data seed if it is generated.")
 def run(scale: str | None, seed: int | None) -> None:
     """Run the whole pipeline headless (the same Dagster job `dagster dev` shows) and summarise.
 
-    Exits 1 when the run failed or a blocking check failed (then nothing was published).
+    Exits 1 when the run failed or a blocking check failed (then nothing was published), 2 when
+    it could not start (an invalid setting or path, or another run in progress).
     """
-    import os
+    from orchestration import preflight, run_lock
 
-    if scale:
-        os.environ["CLM_SAMPLE_SCALE"] = scale
-    if seed is not None:
-        os.environ["CLM_SAMPLE_SEED"] = str(seed)
-
-    from orchestration.dbt_cli import export_resolved_paths, prepare_manifest
-
-    export_resolved_paths()
     started = time.monotonic()
-    click.echo("» preparing the dbt manifest (dbt parse)")
-    prepare_manifest()
+    try:
+        current = preflight.check_settings()
+        preflight.check_paths(current)
+        preflight.check_landing(current)
+        lock = run_lock.acquire(current.duckdb_path)
+        preflight.check_warehouse_free(current.duckdb_path)
+    except (preflight.PreflightError, run_lock.RunInProgress) as error:
+        _fail(str(error))
+    try:
+        preflight.prepare_landing(current, scale=scale, seed=seed, progress=click.echo)
+        preflight.prepare_dagster_home()
+    except preflight.PreflightError as error:
+        _fail(str(error))
+    for path in preflight.remove_publication_leftovers(current.bi_duckdb_path):
+        click.echo(f"» removed a leftover of an interrupted publication: {path.name}")
 
-    from orchestration.pipeline import run_pipeline
+    from orchestration.dbt_cli import prepare_manifest
+
+    click.echo("» preparing the dbt manifest (dbt parse)")
+    try:
+        prepare_manifest()
+    except RuntimeError as error:
+        _fail(str(error))
+
+    from orchestration.pipeline import instance_for_run, run_pipeline
     from orchestration.summary import build_summary, format_summary
 
+    instance = instance_for_run()
+    for run_id in preflight.mark_killed_runs(instance, current.duckdb_path):
+        click.echo(f"» run {run_id} had been killed: marked failed in Dagster's run history")
+    log_file = preflight.new_run_log(current.duckdb_path)
     click.echo("» running the clm_pipeline job (ingest → dbt → CLV → checks → publish)")
-    outcome = run_pipeline()
+    click.echo(f"  full log: {log_file}")
+    try:
+        outcome = run_pipeline(
+            instance,
+            tags={preflight.WAREHOUSE_TAG: str(current.duckdb_path)},
+            progress=click.echo,
+            log_file=log_file,
+        )
+    except Exception as error:  # e.g. the definitions do not load: one message, no traceback
+        _fail(f"the pipeline could not start: {type(error).__name__}: {error}", code=1)
     summary = build_summary(outcome, elapsed_seconds=time.monotonic() - started)
+    summary.log_file = log_file
     click.echo(format_summary(summary))
+    lock.release()
+    _exit(0 if summary.succeeded else 1)
+
+
+def _exit(code: int) -> None:
+    """Flush and leave at once (see below), after the clean-up a normal exit would do."""
     sys.stdout.flush()
     sys.stderr.flush()
+    # Finalizers a normal exit runs: without them multiprocessing's resource tracker warns of a
+    # "leaked semaphore" that a library created.
+    from multiprocessing import util
+
+    util._exit_function()
     # Everything is written and closed by now. A normal interpreter exit makes duckdb 2.0's
     # nanobind bindings print pages of "leaked instance" lines for DuckDB objects that
     # SQLAlchemy/GE keep in module-level caches: noise that would bury the summary.
-    os._exit(0 if summary.succeeded else 1)
+    os._exit(code)
 
 
 @main.command()
@@ -62,7 +113,9 @@ def run(scale: str | None, seed: int | None) -> None:
     default=None,
     help="Landing folder to write (default: CLM_LANDING_DIR, else landing/).",
 )
-@click.option("--dirty", is_flag=True, help="Add every kind of bad input LANDING.md lists.")
+@click.option(
+    "--dirty", is_flag=True, help="Add every kind of bad input docs/landing-contract.md lists."
+)
 def generate(scale: str, seed: int, out: Path | None, dirty: bool) -> None:
     """Write sample landing files for every table of the contract."""
     from orchestration.generator import generate as generate_data
@@ -127,9 +180,9 @@ def quality_scaffold() -> None:
 
 @main.command()
 def docs() -> None:
-    """Generate dbt docs (target/) and the README's generated sections."""
+    """Generate dbt docs (target/) and the generated sections of README.md and docs/kpis.md."""
     from orchestration.dbt_cli import run_dbt
-    from orchestration.readme import update_readme
+    from tools.readme import update_readme
 
     run_dbt("docs", "generate")
     click.echo("dbt docs: target/index.html (open with `.venv/bin/dbt docs serve`)")
@@ -138,13 +191,24 @@ def docs() -> None:
 
 @main.command()
 def settings() -> None:
-    """Show every CLM_ setting and its current value."""
-    current = get_settings()
-    click.echo(f"CLM_LANDING_DIR={current.landing_dir}")
-    click.echo(f"CLM_DUCKDB_PATH={current.duckdb_path}")
-    click.echo(f"CLM_BI_DUCKDB_PATH={current.bi_duckdb_path}")
-    for name, value in current.dbt_vars().items():
-        click.echo(f"CLM_{name.upper()}={value}    # {DBT_VARS[name][1]}")
+    """Show every CLM_ setting with the value in force (secrets hidden) and what it does.
+
+    Exits 2 when a value is invalid (each invalid one is named).
+    """
+    from orchestration import settings as registry
+
+    group = None
+    for name, setting in registry.registry().items():
+        if setting.group != group:
+            group = setting.group
+            click.echo(f"# {group}")
+        source = "set" if os.environ.get(name) else "default"
+        click.echo(f"{name}={registry.shown(name)}    # {source}; {setting.description}")
+    problems = registry.errors()
+    for problem in problems:
+        click.echo(f"clm: error: invalid setting: {problem}", err=True)
+    if problems:
+        sys.exit(2)
 
 
 @main.group()

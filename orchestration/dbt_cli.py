@@ -1,13 +1,23 @@
-"""Running dbt outside Dagster: preparing the manifest and generating docs."""
+"""Running dbt: the arguments every dbt call gets from the settings, and dbt outside Dagster.
+
+The settings reach dbt as ``--vars`` (the KPI vars and the warehouse path, which profiles.yml
+reads), never through the environment: a hand-run ``dbt build`` uses the defaults declared in
+dbt_project.yml and profiles.yml, which a unit test keeps equal to the registry's.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
-from orchestration.settings import REPO_ROOT, get_settings
+from orchestration.settings import REPO_ROOT, dbt_vars, get_settings
+
+# dbt's colour codes, kept out of logs and error text.
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def dbt_executable() -> str:
@@ -16,28 +26,49 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-def export_resolved_paths() -> None:
-    """Put absolute paths into the environment, so dbt (run from the project dir), Dagster and
-    GE all open the same files whatever the caller's working directory."""
-    settings = get_settings()
-    os.environ["CLM_LANDING_DIR"] = str(settings.landing_dir)
-    os.environ["CLM_DUCKDB_PATH"] = str(settings.duckdb_path)
-    os.environ["CLM_BI_DUCKDB_PATH"] = str(settings.bi_duckdb_path)
-    os.environ.setdefault("DBT_PROFILES_DIR", str(REPO_ROOT))
-    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+def target_dir() -> Path:
+    """dbt's target folder (manifest, partial parse, logs): dbt's own ``DBT_TARGET_PATH`` when
+    set (tests give each isolated run its own), else ``target/``."""
+    path = Path(os.environ.get("DBT_TARGET_PATH") or "target")
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
+def vars_argument() -> list[str]:
+    """``--vars`` for every dbt call: the KPI settings and the warehouse path, validated.
+
+    Parse and build get the same vars, so the build reuses the parse (dbt's partial parsing
+    re-parses everything when the vars change).
+    """
+    values = {**dbt_vars(), "clm_duckdb_path": str(get_settings().duckdb_path)}
+    return ["--vars", json.dumps(values, sort_keys=True)]
 
 
 def run_dbt(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run a dbt command in the project directory and return its output."""
-    export_resolved_paths()
-    command = [dbt_executable(), *args, "--project-dir", str(REPO_ROOT)]
+    """Run a dbt command in the project directory and return its output (colours removed)."""
+    command = [
+        dbt_executable(),
+        "--no-use-colors",
+        *args,
+        *vars_argument(),
+        "--project-dir",
+        str(REPO_ROOT),
+        "--profiles-dir",
+        str(REPO_ROOT),
+    ]
     result = subprocess.run(command, cwd=REPO_ROOT, text=True, capture_output=True)
+    result.stdout = ANSI_ESCAPE.sub("", result.stdout)
+    result.stderr = ANSI_ESCAPE.sub("", result.stderr)
     if check and result.returncode != 0:
-        raise RuntimeError(f"`dbt {' '.join(args)}` failed:\n{result.stdout}\n{result.stderr}")
+        output = "\n".join(part.strip() for part in (result.stdout, result.stderr) if part.strip())
+        raise RuntimeError(f"`dbt {' '.join(args)}` failed:\n{output}")
     return result
 
 
 def prepare_manifest() -> Path:
     """`dbt parse` → target/manifest.json, which Dagster's dbt assets are defined from."""
-    run_dbt("parse", "--quiet")
-    return REPO_ROOT / "target" / "manifest.json"
+    run_dbt("parse", "--quiet", "--target-path", str(target_dir()))
+    return target_dir() / "manifest.json"
+
+
+if __name__ == "__main__":  # `make manifest`
+    prepare_manifest()

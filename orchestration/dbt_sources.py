@@ -24,7 +24,7 @@ FRESHNESS = {
 }
 LOADED_AT_FIELD = "_loaded_at"
 
-# Load metadata on every raw row (docs/ARCHITECTURE.md, "Raw layer"; raw_schema.METADATA_COLUMNS).
+# Load metadata on every raw row (docs/design.md, "Raw layer"; raw_schema.METADATA_COLUMNS).
 METADATA_DESCRIPTIONS: dict[str, str] = {
     "_extra_columns": "JSON object of the file's columns the contract does not know (NULL when none); ignored downstream.",
     "_load_id": "Id of the file load (raw.load_manifest), increasing in load order.",

@@ -10,7 +10,7 @@ from orchestration.defs.resources import resources
 from orchestration.settings import REPO_ROOT
 
 # One step at a time: DuckDB has a single writer, and `dbt build` fails if another step holds
-# the file (../shared/STACK-NOTES.md). In-process also keeps `clm run` and `dagster dev` alike.
+# the file (docs/design.md, "One step at a time"). In-process also keeps `clm run` and `dagster dev` alike.
 defs = Definitions.merge(
     load_from_defs_folder(project_root=REPO_ROOT),
     Definitions(resources=resources, executor=in_process_executor),

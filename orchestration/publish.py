@@ -64,6 +64,9 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.sql import identifier as _ident
+from orchestration.sql import string_literal as _sql_string
+
 log = logging.getLogger(__name__)
 
 META_SCHEMA = "meta"
@@ -832,16 +835,6 @@ def _fsync_directory(path: Path) -> None:
 
 def _wal_path(path: Path) -> Path:
     return path.with_name(path.name + ".wal")
-
-
-def _ident(name: str) -> str:
-    """A double-quoted SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _sql_string(value: str) -> str:
-    """A single-quoted SQL string literal (ATTACH and COMMENT take no bound parameters)."""
-    return "'" + value.replace("'", "''") + "'"
 
 
 def published_tables(bi_db_path: str | os.PathLike[str]) -> list[tuple[str, str, int]]:

@@ -1,93 +1,520 @@
-"""Every setting of the project, read from the environment (``CLM_…``) with its default.
+"""Every ``CLM_*`` setting of the project, declared once: name, default, type, rule, meaning.
 
-The dbt vars of docs/kpis.md are read by dbt itself from the same variables
-(``dbt_project.yml``); ``dbt_vars()`` lists them here only so the CLI can show and document them.
+The registry below is the only code that reads ``CLM_*`` variables from the environment. The
+parts get their values from it: ``value("CLM_X")`` (typed), ``get_settings()`` (the paths),
+``dbt_vars()`` (passed to dbt as ``--vars``), ``check()`` (every value validated at start-up,
+so a bad value fails before anything runs, with the variable named). ``clm settings`` and the
+README's settings table are rendered from it.
+
+Another area's settings can be added as a plain block at the end of this file,
+``<AREA>_SETTINGS: dict[str, tuple[str, str]] = {"CLM_<NAME>": ("1", "What it does.")}``: every
+module-level ``*_SETTINGS`` dict is folded into the registry when it is first read, its type
+inferred from the default (integer, decimal, true/false, else text). Declaring the setting with
+``Setting(...)`` in ``REGISTRY`` instead gives it a stricter rule.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-# name -> (default, description); the KPI settings of KPIS.md, passed to dbt as vars.
-DBT_VARS: dict[str, tuple[str, str]] = {
-    "reporting_currency": ("USD", "ISO 4217 currency all money in the marts is converted to."),
-    "as_of_date": (
-        "",
-        "Marts are computed as of this date (YYYY-MM-DD); empty = latest order date.",
-    ),
-    "attribution_window_days": (
-        "7",
-        "Days after an email click in which an order counts as its conversion.",
-    ),
-    "at_risk_after_days": (
-        "90",
-        "A customer whose last valid order is older than this is at risk.",
-    ),
-    "inactive_after_days": (
-        "180",
-        "A customer whose last valid order is older than this is inactive.",
-    ),
-    "clv_horizon_months": ("12", "Months ahead that predicted CLV covers."),
-    "clv_monthly_discount_rate": ("0.01", "Monthly discount rate of predicted CLV."),
+# The defaults of the paths, relative to the repository.
+DEFAULT_LANDING_DIR = "landing"
+
+
+class SettingError(ValueError):
+    """A setting whose value breaks its rule; the message names the variable."""
+
+    def __init__(self, name: str, raw: str, problem: str) -> None:
+        self.name = name
+        self.raw = raw
+        super().__init__(f"{name}={raw!r}: {problem}")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One ``CLM_*`` variable: its default (as text, as the environment holds it), its kind
+    (how the text is parsed and checked) and what it does."""
+
+    name: str
+    default: str
+    description: str
+    kind: str = "text"  # text, path, int, float, bool, date, currency, choice, url, secret
+    group: str = "general"
+    minimum: float | None = None
+    choices: tuple[str, ...] = ()
+    dbt_var: str | None = None  # the dbt var it is passed to, if any
+
+    def parse(self, raw: str) -> Any:
+        """The typed value of ``raw`` (the default when empty); raises ``SettingError``."""
+        text = raw.strip() if self.kind != "secret" else raw
+        if text == "":
+            text = self.default
+        parser = _PARSERS[self.kind]
+        try:
+            parsed = parser(self, text)
+        except SettingError:
+            raise
+        except (ValueError, TypeError) as error:
+            raise SettingError(self.name, raw, str(error)) from None
+        if self.minimum is not None and parsed is not None and parsed < self.minimum:
+            raise SettingError(self.name, raw, f"must be at least {self.minimum:g}")
+        return parsed
+
+
+def _text(_setting: Setting, text: str) -> str:
+    return text
+
+
+def _path(_setting: Setting, text: str) -> Path:
+    # Relative paths are relative to the repository, whatever the caller's working directory.
+    path = Path(text).expanduser()
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
+def _int(setting: Setting, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise SettingError(setting.name, text, "expected a whole number") from None
+
+
+def _float(setting: Setting, text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise SettingError(setting.name, text, "expected a number") from None
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _bool(setting: Setting, text: str) -> bool:
+    if text.lower() in _TRUE:
+        return True
+    if text.lower() in _FALSE:
+        return False
+    raise SettingError(setting.name, text, "expected true or false")
+
+
+def _date(setting: Setting, text: str) -> date | None:
+    if text == "":
+        return None
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise SettingError(setting.name, text, "expected a date YYYY-MM-DD (or empty)")
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise SettingError(setting.name, text, f"not a calendar date ({error})") from None
+
+
+def _currency(setting: Setting, text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z]{3}", text):
+        raise SettingError(setting.name, text, "expected a 3-letter ISO 4217 code, e.g. USD")
+    return text.upper()
+
+
+def _choice(setting: Setting, text: str) -> str:
+    if text not in setting.choices:
+        raise SettingError(setting.name, text, f"expected one of {', '.join(setting.choices)}")
+    return text
+
+
+def _url(setting: Setting, text: str) -> str:
+    if text and not re.match(r"https?://", text):
+        raise SettingError(setting.name, "…", "expected an http:// or https:// URL (or empty)")
+    return text
+
+
+_PARSERS: dict[str, Callable[[Setting, str], Any]] = {
+    "text": _text,
+    "secret": _text,
+    "path": _path,
+    "int": _int,
+    "float": _float,
+    "bool": _bool,
+    "date": _date,
+    "currency": _currency,
+    "choice": _choice,
+    "url": _url,
 }
 
-
-# Settings of this module (not dbt vars): name -> (default, description).
-PATH_SETTINGS: dict[str, tuple[str, str]] = {
-    "CLM_LANDING_DIR": ("landing", "Landing folder read by the loader (LANDING.md layout)."),
-    "CLM_DUCKDB_PATH": ("warehouse/clm.duckdb", "The working warehouse (DuckDB file)."),
-    "CLM_BI_DUCKDB_PATH": (
+_DECLARED: tuple[Setting, ...] = (
+    # Where data is read and written.
+    Setting(
+        "CLM_LANDING_DIR",
+        DEFAULT_LANDING_DIR,
+        "Landing folder read by the loader (docs/landing-contract.md). The default folder is "
+        "filled with sample data by `make run` / `clm run` when it is empty; any other folder "
+        "must exist.",
+        kind="path",
+        group="paths",
+    ),
+    Setting(
+        "CLM_DUCKDB_PATH",
+        "warehouse/clm.duckdb",
+        "The working warehouse (DuckDB file); its run lock and the run logs (logs/) sit next "
+        "to it.",
+        kind="path",
+        group="paths",
+    ),
+    Setting(
+        "CLM_BI_DUCKDB_PATH",
         "warehouse/bi.duckdb",
         "Published marts for BI tools; replaced atomically after a validated run.",
+        kind="path",
+        group="paths",
     ),
-    "CLM_SAMPLE_SCALE": (
+    Setting(
+        "CLM_GX_PROJECT_DIR",
+        "expectations",
+        "The Great Expectations project (holds gx/).",
+        kind="path",
+        group="paths",
+    ),
+    # Sample data (`clm generate`, and `clm run` on an empty default landing folder).
+    Setting(
+        "CLM_SAMPLE_SCALE",
         "s",
-        "Sample-data scale generated when the landing folder is empty (xs, s, m, l).",
+        "Scale of the sample data generated into an empty default landing folder.",
+        kind="choice",
+        choices=("xs", "s", "m", "l"),
+        group="sample data",
     ),
-    "CLM_SAMPLE_SEED": ("42", "Seed of the generated sample data."),
-    "CLM_GX_PROJECT_DIR": ("expectations", "The Great Expectations project (holds gx/)."),
+    Setting(
+        "CLM_SAMPLE_SEED",
+        "42",
+        "Seed of the generated sample data.",
+        kind="int",
+        group="sample data",
+    ),
+    # The KPI settings (docs/kpis.md), passed to dbt as vars.
+    Setting(
+        "CLM_REPORTING_CURRENCY",
+        "USD",
+        "ISO 4217 currency all money in the marts is converted to.",
+        kind="currency",
+        group="kpis",
+        dbt_var="reporting_currency",
+    ),
+    Setting(
+        "CLM_AS_OF_DATE",
+        "",
+        "Marts are computed as of this date (YYYY-MM-DD); empty = latest order date.",
+        kind="date",
+        group="kpis",
+        dbt_var="as_of_date",
+    ),
+    Setting(
+        "CLM_ATTRIBUTION_WINDOW_DAYS",
+        "7",
+        "Days after an email click in which an order counts as its conversion.",
+        kind="int",
+        minimum=0,
+        group="kpis",
+        dbt_var="attribution_window_days",
+    ),
+    Setting(
+        "CLM_AT_RISK_AFTER_DAYS",
+        "90",
+        "A customer whose last valid order is older than this is at risk.",
+        kind="int",
+        minimum=1,
+        group="kpis",
+        dbt_var="at_risk_after_days",
+    ),
+    Setting(
+        "CLM_INACTIVE_AFTER_DAYS",
+        "180",
+        "A customer whose last valid order is older than this is inactive.",
+        kind="int",
+        minimum=1,
+        group="kpis",
+        dbt_var="inactive_after_days",
+    ),
+    Setting(
+        "CLM_CLV_HORIZON_MONTHS",
+        "12",
+        "Months ahead that predicted CLV covers.",
+        kind="int",
+        minimum=1,
+        group="kpis",
+        dbt_var="clv_horizon_months",
+    ),
+    Setting(
+        "CLM_CLV_MONTHLY_DISCOUNT_RATE",
+        "0.01",
+        "Monthly discount rate of predicted CLV.",
+        kind="float",
+        minimum=0,
+        group="kpis",
+        dbt_var="clv_monthly_discount_rate",
+    ),
+    # Thresholds of the Great Expectations rules.
+    Setting(
+        "CLM_DRIFT_MAX_PCT",
+        "50",
+        "Largest change of a run metric against the last published run, percent.",
+        kind="float",
+        minimum=0,
+        group="quality",
+    ),
+    Setting(
+        "CLM_FRESHNESS_MAX_DAYS",
+        "3",
+        "Newest clean order at most this many days before as_of_date.",
+        kind="int",
+        minimum=0,
+        group="quality",
+    ),
+    Setting(
+        "CLM_MAX_UNIT_PRICE",
+        "5000",
+        "A unit price above this is implausible (typically an export in cents).",
+        kind="float",
+        minimum=0,
+        group="quality",
+    ),
+    Setting(
+        "CLM_MAX_ORDER_SUBTOTAL",
+        "20000",
+        "An order subtotal above this is implausible (typically an export in cents).",
+        kind="float",
+        minimum=0,
+        group="quality",
+    ),
+    # Alerts.
+    Setting(
+        "CLM_ALERT_LOG_PATH",
+        "warehouse/alerts.jsonl",
+        "JSON-lines file every alert is appended to (the audit trail of alerts).",
+        kind="path",
+        group="alerts",
+    ),
+    Setting(
+        "CLM_ALERT_WEBHOOK_URL",
+        "",
+        "Slack-compatible incoming webhook; empty = no webhook.",
+        kind="secret",
+        group="alerts",
+    ),
+    Setting(
+        "CLM_ALERT_WEBHOOK_TIMEOUT",
+        "10",
+        "Seconds before one webhook attempt gives up.",
+        kind="float",
+        minimum=0.1,
+        group="alerts",
+    ),
+    Setting("CLM_ALERT_SMTP_HOST", "", "SMTP server; empty = no email.", group="alerts"),
+    Setting("CLM_ALERT_SMTP_PORT", "25", "SMTP port.", kind="int", minimum=1, group="alerts"),
+    Setting("CLM_ALERT_SMTP_FROM", "", "Sender address (required for email).", group="alerts"),
+    Setting(
+        "CLM_ALERT_SMTP_TO", "", "Recipients, comma-separated (required for email).", group="alerts"
+    ),
+    Setting(
+        "CLM_ALERT_SMTP_STARTTLS",
+        "false",
+        "Upgrade the connection with STARTTLS (true/false).",
+        kind="bool",
+        group="alerts",
+    ),
+    Setting("CLM_ALERT_SMTP_USER", "", "SMTP login; empty = no AUTH.", group="alerts"),
+    Setting(
+        "CLM_ALERT_SMTP_PASSWORD",
+        "",
+        "SMTP password (environment only, never in the repository).",
+        kind="secret",
+        group="alerts",
+    ),
+    Setting(
+        "CLM_ALERT_SMTP_TIMEOUT",
+        "10",
+        "Seconds before one SMTP attempt gives up.",
+        kind="float",
+        minimum=0.1,
+        group="alerts",
+    ),
+    Setting(
+        "CLM_ALERT_RETRIES",
+        "3",
+        "Attempts per delivery channel (at least 1).",
+        kind="int",
+        minimum=1,
+        group="alerts",
+    ),
+    Setting(
+        "CLM_ALERT_RETRY_BACKOFF_SECONDS",
+        "0.5",
+        "Wait before the 2nd attempt; doubles after.",
+        kind="float",
+        minimum=0,
+        group="alerts",
+    ),
+    Setting(
+        "CLM_ALERT_DAGSTER_URL",
+        "",
+        "Dagster web UI base URL, to link an alert's run id.",
+        kind="url",
+        group="alerts",
+    ),
+)
+
+REGISTRY: dict[str, Setting] = {setting.name: setting for setting in _DECLARED}
+
+
+def _inferred_kind(name: str, default: str) -> str:
+    # A key, salt, token or password is a secret: masked by `clm settings`, never logged.
+    if re.search(r"_(KEY|SALT|TOKEN|PASSWORD)$", name):
+        return "secret"
+    if re.fullmatch(r"-?\d+", default):
+        return "int"
+    if re.fullmatch(r"-?\d*\.\d+", default):
+        return "float"
+    if default.lower() in ("true", "false"):
+        return "bool"
+    return "text"
+
+
+def fold(block: Mapping[str, tuple[str, str]], group: str) -> None:
+    """Add an area's ``name -> (default, description)`` block to the registry (a name already
+    declared keeps its declaration)."""
+    for name, (default, description) in block.items():
+        if name not in REGISTRY:
+            REGISTRY[name] = Setting(
+                name, default, description, _inferred_kind(name, default), group
+            )
+
+
+def registry() -> dict[str, Setting]:
+    """Every setting, including the ``*_SETTINGS`` blocks appended at the end of this file."""
+    for name, block in list(globals().items()):
+        if name.endswith("_SETTINGS") and isinstance(block, dict):
+            fold(block, group=name.removesuffix("_SETTINGS").lower())
+    return REGISTRY
+
+
+def _setting(name: str) -> Setting:
+    try:
+        return registry()[name]
+    except KeyError:
+        raise KeyError(f"{name} is not a setting declared in orchestration/settings.py") from None
+
+
+def raw(name: str, environ: Mapping[str, str] | None = None) -> str:
+    """The text in force for ``name``: the environment's value, else the default."""
+    env = os.environ if environ is None else environ
+    value = env.get(name)
+    return value if value not in (None, "") else _setting(name).default
+
+
+def value(name: str, environ: Mapping[str, str] | None = None) -> Any:
+    """The typed value in force for ``name``; raises ``SettingError`` naming the variable."""
+    env = os.environ if environ is None else environ
+    return _setting(name).parse(env.get(name) or "")
+
+
+def errors(environ: Mapping[str, str] | None = None) -> list[SettingError]:
+    """Every setting whose value in force breaks its rule."""
+    found = []
+    for name in registry():
+        try:
+            value(name, environ)
+        except SettingError as error:
+            found.append(error)
+    return found
+
+
+class InvalidSettings(ValueError):
+    """One or more settings break their rule; the message has one line per variable."""
+
+    def __init__(self, found: list[SettingError]) -> None:
+        self.errors = found
+        super().__init__("\n".join(str(error) for error in found))
+
+
+def check(environ: Mapping[str, str] | None = None) -> None:
+    """Raise ``InvalidSettings`` naming every invalid variable, if there is one."""
+    found = errors(environ)
+    if found:
+        raise InvalidSettings(found)
+
+
+def block(group: str) -> dict[str, tuple[str, str]]:
+    """The settings of one group as ``name -> (default, description)``."""
+    return {
+        setting.name: (setting.default, setting.description)
+        for setting in registry().values()
+        if setting.group == group
+    }
+
+
+def shown(name: str, environ: Mapping[str, str] | None = None) -> str:
+    """The value in force as ``clm settings`` prints it (secrets masked)."""
+    setting = _setting(name)
+    text = raw(name, environ)
+    if setting.kind == "secret" and text:
+        return "(set, hidden)"
+    if setting.kind == "path":
+        return str(_path(setting, text))
+    return text
+
+
+def dbt_vars(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The KPI settings as dbt vars, values as validated text (``--vars`` of every dbt call)."""
+    found = {}
+    for setting in registry().values():
+        if setting.dbt_var:
+            parsed = value(setting.name, environ)
+            found[setting.dbt_var] = "" if parsed is None else str(parsed)
+    return found
+
+
+# The dbt vars with their defaults and meanings (var name -> (default, description)).
+DBT_VARS: dict[str, tuple[str, str]] = {
+    setting.dbt_var: (setting.default, setting.description)
+    for setting in _DECLARED
+    if setting.dbt_var
 }
-
-
-def _path(name: str, default: str) -> Path:
-    value = os.environ.get(name) or default
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else REPO_ROOT / path
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The project's settings as read from the environment when constructed."""
+    """The paths and sample-data settings in force when constructed."""
 
-    landing_dir: Path = field(default_factory=lambda: _path("CLM_LANDING_DIR", "landing"))
-    duckdb_path: Path = field(
-        default_factory=lambda: _path("CLM_DUCKDB_PATH", "warehouse/clm.duckdb")
-    )
-    bi_duckdb_path: Path = field(
-        default_factory=lambda: _path("CLM_BI_DUCKDB_PATH", "warehouse/bi.duckdb")
-    )
-    sample_scale: str = field(default_factory=lambda: os.environ.get("CLM_SAMPLE_SCALE", "s"))
-    sample_seed: int = field(default_factory=lambda: int(os.environ.get("CLM_SAMPLE_SEED", "42")))
+    landing_dir: Path
+    duckdb_path: Path
+    bi_duckdb_path: Path
+    sample_scale: str
+    sample_seed: int
 
     @property
-    def dbt_project_dir(self) -> Path:
-        return REPO_ROOT
+    def landing_is_default(self) -> bool:
+        """True when ``CLM_LANDING_DIR`` is not set: the demo folder sample data may fill."""
+        return self.landing_dir == REPO_ROOT / DEFAULT_LANDING_DIR
 
     def dbt_vars(self) -> dict[str, str]:
-        """The KPI settings as they stand in the environment (empty = dbt's default)."""
-        return {
-            name: os.environ.get(f"CLM_{name.upper()}", default)
-            for name, (default, _description) in DBT_VARS.items()
-        }
+        """The KPI settings as dbt vars."""
+        return dbt_vars()
 
 
 def get_settings() -> Settings:
     """Settings read from the environment now (not cached: tests change the environment)."""
-    return Settings()
+    return Settings(
+        landing_dir=value("CLM_LANDING_DIR"),
+        duckdb_path=value("CLM_DUCKDB_PATH"),
+        bi_duckdb_path=value("CLM_BI_DUCKDB_PATH"),
+        sample_scale=value("CLM_SAMPLE_SCALE"),
+        sample_seed=value("CLM_SAMPLE_SEED"),
+    )
 
 
 # settings of publish: name -> (default, description)

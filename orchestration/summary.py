@@ -8,12 +8,11 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.alerts.config import load_alert_settings
 from orchestration.pipeline import PipelineOutcome
-from orchestration.quality.project import data_docs_index
 from orchestration.settings import get_settings
+from orchestration.settings import value as setting_value
 
-# The latest month's headline KPIs (KPIS.md names) printed at the end of the summary.
+# The latest month's headline KPIs (docs/kpis.md names) printed after a published run.
 HEADLINE_KPIS = (
     "new_customers",
     "active_customers",
@@ -35,7 +34,8 @@ class RunSummary:
     warehouse_path: Path
     bi_path: Path
     files_loaded: int = 0
-    files_skipped_or_rejected: int = 0
+    files_skipped: int = 0
+    files_rejected: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
     rows_quarantined: int | None = None
@@ -45,6 +45,7 @@ class RunSummary:
     notes: list[str] = field(default_factory=list)
     data_docs: Path | None = None
     alert_log: Path | None = None
+    log_file: Path | None = None
 
     @property
     def models_built(self) -> int:
@@ -75,24 +76,58 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None
     return row[0] if row else None
 
 
+def _file_counts(summary: RunSummary) -> bool:
+    """Files and rows from the loader's materializations of this run; False if there are none."""
+    loads = [
+        meta for key, meta in summary.outcome.metadata.items() if key.startswith("raw/") and meta
+    ]
+    if not loads:
+        return False
+    for meta in loads:
+        summary.files_loaded += int(meta.get("files_loaded") or 0)
+        summary.files_skipped += int(meta.get("files_skipped") or 0)
+        summary.files_rejected += int(meta.get("files_rejected") or 0)
+        summary.rows_loaded += int(meta.get("rows_loaded") or 0)
+        summary.rows_rejected += int(meta.get("rows_rejected") or 0)
+    return True
+
+
 def build_summary(outcome: PipelineOutcome, elapsed_seconds: float) -> RunSummary:
-    """Read the warehouse (read-only, after the run released it) for the summary's numbers."""
+    """What the run did, from its events and the warehouse (read-only, after the run released
+    it). Never raises: whatever cannot be read becomes a note."""
     settings = get_settings()
     summary = RunSummary(outcome, elapsed_seconds, settings.duckdb_path, settings.bi_duckdb_path)
+    try:
+        _fill(summary)
+    except Exception as error:  # the summary must never hide the run's own outcome
+        summary.notes.append(f"part of the summary could not be read: {error}")
+    return summary
+
+
+def _fill(summary: RunSummary) -> None:
+    outcome = summary.outcome
     summary.published = any(key.startswith("bi/") for key in outcome.materialized)
+    summary.alert_log = setting_value("CLM_ALERT_LOG_PATH")
+    from orchestration.quality.project import data_docs_index
+
     summary.data_docs = data_docs_index()
-    summary.alert_log = load_alert_settings().log_path
-    if not settings.duckdb_path.exists():
+    from_events = _file_counts(summary)
+    if not summary.warehouse_path.exists():
         summary.notes.append("the warehouse file was not created")
-        return summary
-    con = duckdb.connect(str(settings.duckdb_path), read_only=True)
+        return
+    try:
+        con = duckdb.connect(str(summary.warehouse_path), read_only=True)
+    except duckdb.Error as error:
+        summary.notes.append(f"the warehouse could not be read: {error}")
+        return
     try:
         loads = (
             con.execute(
                 """
             select
                 count(*) filter (where status = 'loaded'),
-                count(*) filter (where status <> 'loaded'),
+                count(*) filter (where status in ('empty', 'duplicate')),
+                count(*) filter (where status = 'rejected'),
                 coalesce(sum(rows_loaded), 0),
                 coalesce(sum(rows_rejected), 0)
             from raw.load_manifest
@@ -100,19 +135,24 @@ def build_summary(outcome: PipelineOutcome, elapsed_seconds: float) -> RunSummar
             """,
                 [outcome.started_at],
             ).fetchone()
-            if _scalar(con, "select count(*) from raw.load_manifest") is not None
+            if not from_events
+            and _scalar(con, "select count(*) from raw.load_manifest") is not None
             else None
         )
         if loads:
             (
                 summary.files_loaded,
-                summary.files_skipped_or_rejected,
+                summary.files_skipped,
+                summary.files_rejected,
                 summary.rows_loaded,
                 summary.rows_rejected,
             ) = (int(value) for value in loads)
         summary.rows_quarantined = _scalar(
             con, "select count(*) from intermediate.int_quarantined_rows_unioned"
         )
+        if not summary.succeeded:
+            # The marts may be half rebuilt or from an earlier run: no KPIs under FAILED.
+            return
         try:
             cursor = con.execute(
                 "select * from marts.kpi_monthly where orders > 0 order by month desc limit 1"
@@ -127,7 +167,6 @@ def build_summary(outcome: PipelineOutcome, elapsed_seconds: float) -> RunSummar
             summary.notes.append("marts.kpi_monthly is not built yet")
     finally:
         con.close()
-    return summary
 
 
 def _format_value(value: object) -> str:
@@ -140,17 +179,21 @@ def _format_value(value: object) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
+# Lines of a failed step's error shown in the summary (the full text is in the run's log).
+ERROR_LINES = 40
+
+
 def format_summary(summary: RunSummary) -> str:
     """Plain text, a line per fact, for the terminal."""
     outcome = summary.outcome
     checks_failed = [c for c in outcome.checks if not c.passed]
+    status = "succeeded" if summary.succeeded else "FAILED"
     lines = [
         "",
         "══ clm run summary " + "═" * 50,
-        f"run {outcome.run_id}: {'succeeded' if outcome.success else 'FAILED'} "
-        f"in {summary.elapsed_seconds:,.0f} s",
-        f"files loaded: {summary.files_loaded} (skipped or rejected: "
-        f"{summary.files_skipped_or_rejected})",
+        f"run {outcome.run_id}: {status} in {summary.elapsed_seconds:,.0f} s",
+        f"files loaded: {summary.files_loaded}   skipped (already loaded, empty or duplicate): "
+        f"{summary.files_skipped}   rejected: {summary.files_rejected}",
         f"rows loaded: {summary.rows_loaded:,}   rows rejected: {summary.rows_rejected:,}"
         + (
             f"   rows quarantined: {summary.rows_quarantined:,}"
@@ -161,12 +204,17 @@ def format_summary(summary: RunSummary) -> str:
         f"checks passed: {len(outcome.checks) - len(checks_failed)}   failed: {len(checks_failed)}"
         f" (blocking: {len(summary.blocking_failures)})",
     ]
-    for check in checks_failed[:15]:
+    for check in checks_failed:
         lines.append(f"  ✗ [{check.severity}] {check.asset} — {check.name}")
-    for error in outcome.errors[:5]:
+    for error in outcome.errors:
         step, _, text = error.partition(": ")
-        innermost = text.split(" ← caused by: ")[-1].strip().splitlines() or ["?"]
-        lines.append(f"  ! {step}: {innermost[0][:300]}")
+        lines.append(f"  ! step {step} failed:")
+        error_lines = [line for line in text.replace(" ← caused by: ", "\n").splitlines()]
+        error_lines = [line.rstrip() for line in error_lines if line.strip()]
+        for line in error_lines[:ERROR_LINES]:
+            lines.append(f"      {line}")
+        if len(error_lines) > ERROR_LINES:
+            lines.append(f"      … {len(error_lines) - ERROR_LINES} more lines in the run's log")
     if summary.published:
         lines.append(f"published for BI: {summary.bi_path}")
     else:
@@ -177,6 +225,8 @@ def format_summary(summary: RunSummary) -> str:
     lines.append(f"warehouse: {summary.warehouse_path}")
     lines.append(f"data docs: {summary.data_docs}")
     lines.append(f"alert log: {summary.alert_log}")
+    if summary.log_file:
+        lines.append(f"run log: {summary.log_file}")
     for note in summary.notes:
         lines.append(f"note: {note}")
     if summary.headline:

@@ -24,6 +24,22 @@ ISOLATED_VARIABLES = (
 )
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Make `--dist loadgroup` group again: pytest-xdist 3.8 tags a grouped test by setting
+    ``item._nodeid`` (``…@pipeline``), which pytest 9 no longer reads (the id is ``item._id``),
+    so every `xdist_group` was silently ignored and the pipeline tests ran on both workers (two
+    clean runs, `dagster dev` re-parsing the manifest under a running build)."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        tagged = getattr(item, "_nodeid", None)
+        if tagged and tagged != item.nodeid:
+            item._id = NodeId.parse(tagged)
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
@@ -32,9 +48,9 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def dbt_manifest() -> Path:
     """target/manifest.json, parsed once per session if `make test` has not done it."""
-    from orchestration.dbt_cli import prepare_manifest
+    from orchestration.dbt_cli import prepare_manifest, target_dir
 
-    path = REPO_ROOT / "target" / "manifest.json"
+    path = target_dir() / "manifest.json"
     if not path.exists():
         prepare_manifest()
     return path

@@ -16,27 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from orchestration.settings import REPO_ROOT
+from orchestration.settings import REPO_ROOT, block
 
 log = logging.getLogger(__name__)
 
-# name -> (default, description); listed so the CLI / README can document every variable.
-ALERT_ENV_VARS: dict[str, tuple[str, str]] = {
-    "CLM_ALERT_LOG_PATH": ("warehouse/alerts.jsonl", "JSON-lines file every alert is appended to."),
-    "CLM_ALERT_WEBHOOK_URL": ("", "Slack-compatible incoming webhook; empty = no webhook."),
-    "CLM_ALERT_WEBHOOK_TIMEOUT": ("10", "Seconds before one webhook attempt gives up."),
-    "CLM_ALERT_SMTP_HOST": ("", "SMTP server; empty = no email."),
-    "CLM_ALERT_SMTP_PORT": ("25", "SMTP port."),
-    "CLM_ALERT_SMTP_FROM": ("", "Sender address (required for email)."),
-    "CLM_ALERT_SMTP_TO": ("", "Recipients, comma-separated (required for email)."),
-    "CLM_ALERT_SMTP_STARTTLS": ("false", "Upgrade the connection with STARTTLS (true/false)."),
-    "CLM_ALERT_SMTP_USER": ("", "SMTP login; empty = no AUTH."),
-    "CLM_ALERT_SMTP_PASSWORD": ("", "SMTP password (environment only, never in the repo)."),
-    "CLM_ALERT_SMTP_TIMEOUT": ("10", "Seconds before one SMTP attempt gives up."),
-    "CLM_ALERT_RETRIES": ("3", "Attempts per delivery channel (at least 1)."),
-    "CLM_ALERT_RETRY_BACKOFF_SECONDS": ("0.5", "Wait before the 2nd attempt; doubles after."),
-    "CLM_ALERT_DAGSTER_URL": ("", "Dagster web UI base URL, to link an alert's run id."),
-}
+# name -> (default, description), declared in the settings registry.
+ALERT_ENV_VARS: dict[str, tuple[str, str]] = block("alerts")
 
 _N = TypeVar("_N", int, float)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import duckdb
 
 from orchestration.contract import Table, tables
+from orchestration.sql import identifier
 
 RAW_SCHEMA = "raw"
 
@@ -70,7 +71,7 @@ from {RAW_SCHEMA}.load_manifest
 
 def raw_table_ddl(table: Table) -> str:
     """``create table if not exists`` for one raw table."""
-    columns = [f'"{name}" VARCHAR' for name in table.column_names]
+    columns = [f"{identifier(name)} VARCHAR" for name in table.column_names]
     columns += [f"{name} {sql_type}" for name, sql_type in METADATA_COLUMNS]
     body = ",\n    ".join(columns)
     return f"create table if not exists {table.qualified_raw_name} (\n    {body}\n)"

@@ -42,6 +42,9 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from orchestration.sql import identifier as sql_identifier
+from orchestration.sql import string_literal as sql_string
+
 # read_csv needs some delimiter; this 4-byte sequence of control characters never occurs in
 # text, so every physical line comes back as one field.
 _LINE_DELIMITER = "\\x1f\\x1e\\x1d\\x1c"
@@ -87,16 +90,6 @@ class StagedFile:
     # a problem with the file as a whole (duplicate header names, ...); rows all rejected
     file_error: str | None = None
     temp_objects: list[str] = field(default_factory=list)
-
-
-def sql_string(value: str) -> str:
-    """A SQL string literal for ``value`` (file names are data: quotes are escaped)."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def sql_identifier(name: str) -> str:
-    """A quoted SQL identifier for ``name``."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _lines_table(

@@ -13,7 +13,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from orchestration.settings import REPO_ROOT
+from orchestration.settings import value as setting_value
 
 if TYPE_CHECKING:
     from great_expectations.data_context import AbstractDataContext
@@ -34,8 +34,7 @@ def stable_id(*parts: str) -> str:
 
 def project_dir() -> Path:
     """The GX project root (holds ``gx/``): ``CLM_GX_PROJECT_DIR``, default ``expectations``."""
-    value = Path(os.environ.get("CLM_GX_PROJECT_DIR") or "expectations").expanduser()
-    return value if value.is_absolute() else REPO_ROOT / value
+    return setting_value("CLM_GX_PROJECT_DIR")
 
 
 def gx_dir(project: Path | None = None) -> Path:

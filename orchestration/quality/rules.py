@@ -9,11 +9,11 @@ the query repeats the default in a ``coalesce`` so the suite also works when run
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from orchestration.quality.results import Severity
+from orchestration.settings import raw as setting_text
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Threshold:
 
     def current(self) -> float | int | str:
         """The value in force: the environment, else the default."""
-        raw = os.environ.get(self.env)
+        raw = setting_text(self.env)  # the environment's value, else the registry's default
         if raw is None or raw == "":
             return self.default
         if isinstance(self.default, str):

@@ -35,6 +35,7 @@ from orchestration.quality.results import (
 )
 from orchestration.quality.rules import DRIFT_METRICS, THRESHOLDS
 from orchestration.settings import get_settings
+from orchestration.sql import string_literal
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def _set_variables_sql(values: dict[str, Any]) -> list[str]:
         if not name.replace("_", "").isalnum():
             raise ValueError(f"bad threshold variable name {name!r}")
         if isinstance(value, bool) or not isinstance(value, int | float):
-            literal = "'" + str(value).replace("'", "''") + "'"
+            literal = string_literal(str(value))
         else:
             literal = repr(value)
         statements.append(f"set variable {name} = {literal}")

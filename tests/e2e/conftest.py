@@ -9,16 +9,26 @@ from pathlib import Path
 
 import pytest
 from dagster import DagsterInstance
-from support.pipeline import FOREIGN_SETTINGS, CleanRun, environment, warehouse_env
+from support.pipeline import (
+    FOREIGN_SETTINGS,
+    CleanRun,
+    environment,
+    landing_listing,
+    warehouse_env,
+)
 
 
 @pytest.fixture(scope="session")
 def clean_run(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path) -> CleanRun:
-    """The pipeline on an empty landing folder (so the xs sample is generated), in process."""
+    """The pipeline on the xs sample (generated here first: the runtime never generates), in
+    process."""
+    from orchestration.generator import generate
     from orchestration.pipeline import run_pipeline
 
     root = tmp_path_factory.mktemp("e2e")
-    env = {**warehouse_env(root), "CLM_SAMPLE_SCALE": "xs", "CLM_SAMPLE_SEED": "7"}
+    env = warehouse_env(root)
+    generate(root / "landing", scale="xs", seed=7, dirty=False, progress=lambda _line: None)
+    landing_before = landing_listing(root / "landing")
     with environment(env, remove=FOREIGN_SETTINGS):
         outcome = run_pipeline(DagsterInstance.ephemeral())
-    return CleanRun(root, env, outcome)
+    return CleanRun(root, env, outcome, landing_before)

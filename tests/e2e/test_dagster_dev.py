@@ -43,7 +43,7 @@ def test_dagster_dev_shows_every_asset_check_schedule_and_sensor(
     env = {**os.environ, "DAGSTER_HOME": str(isolated_env / "dagster_home")}
     (isolated_env / "dagster_home").mkdir()
     dagster = Path(sys.executable).with_name("dagster")
-    # Its own session: `dagster dev` ignores SIGTERM otherwise (STACK-NOTES), so the test ends
+    # Its own session: `dagster dev` ignores SIGTERM otherwise (a known Dagster behaviour), so the test ends
     # the whole process group.
     process = subprocess.Popen(
         [str(dagster), "dev", "-h", "127.0.0.1", "-p", str(port)],
@@ -75,6 +75,9 @@ def test_dagster_dev_shows_every_asset_check_schedule_and_sensor(
                 break
             time.sleep(2)
         keys = {"/".join(node["assetKey"]["path"]) for node in nodes}
+        # The code location is named in pyproject.toml, not after the clone's folder.
+        locations = data["data"]["workspaceOrError"]["locationEntries"]
+        assert [entry["name"] for entry in locations] == ["customer_lifecycle_warehouse"]
         assert {"raw/shop__orders", "staging/stg_shop__orders", "marts/dim_customers"} <= keys
         assert {"marts/kpi_monthly", "clv/customer_clv_predictions", "bi/marts"} <= keys
         checked = {"/".join(n["assetKey"]["path"]) for n in nodes if n["hasAssetChecks"]}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from support.pipeline import FOREIGN_SETTINGS
+from support.pipeline import FOREIGN_SETTINGS, landing_listing
 
 from orchestration import contract
 
@@ -56,11 +56,10 @@ def test_the_run_succeeds_with_every_asset_and_check(first_run):
     assert not failed, failed
 
 
-def test_sample_data_was_generated_into_the_empty_landing_folder(first_run):
-    root, _env, _outcome = first_run
-    for table in contract.tables():
-        folder = root / "landing" / table.source / table.name
-        assert any(folder.iterdir()), f"no files for {table.source}.{table.name}"
+def test_the_run_leaves_the_landing_folder_as_it_was(clean_run):
+    # The runtime only reads landing files: it never adds (sample) data or changes a file.
+    assert clean_run.landing_before
+    assert landing_listing(clean_run.root / "landing") == clean_run.landing_before
 
 
 def test_every_landed_row_is_accounted_for(first_run):

@@ -16,6 +16,8 @@ class CleanRun:
     root: Path
     env: dict[str, str]
     outcome: PipelineOutcome
+    # Every landing file (relative path -> size, mtime) before the run.
+    landing_before: dict[str, tuple[int, int]]
 
     @property
     def warehouse(self) -> Path:
@@ -62,3 +64,12 @@ FOREIGN_SETTINGS = (
     "DAGSTER_HOME",
     "DBT_TARGET_PATH",
 )
+
+
+def landing_listing(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file under ``folder``: relative path -> (size, mtime in ns)."""
+    return {
+        str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }

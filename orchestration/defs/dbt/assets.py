@@ -11,6 +11,7 @@ from typing import Any
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from orchestration.dbt_cli import vars_argument
 from orchestration.defs.dbt.project import dbt_project, translator
 
 AFTER_CLV_SELECTION = "customer_clv+"
@@ -36,7 +37,8 @@ _has_clv_mart = any(
 def _build(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     # `build` runs models, seeds, snapshots and their tests in DAG order, so a failing test
     # stops what depends on it.
-    yield from dbt.cli(["build"], context=context).stream()
+    # `--vars` carries the settings in force (the same as the parse's, so nothing re-parses).
+    yield from dbt.cli(["build", *vars_argument()], context=context).stream()
 
 
 @dbt_assets(

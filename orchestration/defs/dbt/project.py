@@ -9,6 +9,7 @@ from typing import Any
 from dagster import AssetKey
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
+from orchestration.dbt_cli import target_dir, vars_argument
 from orchestration.settings import REPO_ROOT
 
 # dagster-dbt looks `dbt` up on PATH (also inside prepare_if_dev); use the venv's own dbt even
@@ -17,9 +18,14 @@ _venv_bin = str(Path(sys.executable).parent)
 if _venv_bin not in os.environ.get("PATH", "").split(os.pathsep):
     os.environ["PATH"] = _venv_bin + os.pathsep + os.environ.get("PATH", "")
 
-dbt_project = DbtProject(project_dir=REPO_ROOT, profiles_dir=REPO_ROOT)
-# Under `dagster dev` the manifest is re-parsed on load; elsewhere `make manifest` (dbt parse)
-# prepares it once (STYLE.md: not on every code-location load).
+# Under `dagster dev` the manifest is re-parsed on load (with the vars the build gets, so the
+# build reuses that parse); elsewhere `clm run` / `make manifest` prepares it once.
+dbt_project = DbtProject(
+    project_dir=REPO_ROOT,
+    profiles_dir=REPO_ROOT,
+    target_path=target_dir(),
+    prepare_project_cli_args=["parse", "--quiet", *vars_argument()],
+)
 dbt_project.prepare_if_dev()
 
 # Sources that are written by Python assets of this project rather than by the loader.
@@ -50,6 +56,12 @@ class ClmDbtTranslator(DagsterDbtTranslator):
         return folders[0]
 
 
+# Source tests become checks of the raw assets (otherwise dagster-dbt logs each one as an
+# observation with a warning, on every run).
 translator = ClmDbtTranslator(
-    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_code_references=False)
+    settings=DagsterDbtTranslatorSettings(
+        enable_asset_checks=True,
+        enable_code_references=False,
+        enable_source_tests_as_checks=True,
+    )
 )

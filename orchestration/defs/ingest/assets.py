@@ -6,12 +6,13 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
+    Failure,
     MaterializeResult,
     asset,
     multi_asset,
 )
 
-from orchestration.contract import Source, sources
+from orchestration.contract import FILE_FORMATS, Source, sources
 from orchestration.settings import get_settings
 from orchestration.warehouse import connect
 
@@ -20,28 +21,24 @@ LANDING_ASSET_KEY = AssetKey(["landing", "files"])
 
 @asset(key=LANDING_ASSET_KEY, group_name="ingest", kinds={"file"})
 def landing_files(context: AssetExecutionContext) -> MaterializeResult:
-    """The landing folder (`CLM_LANDING_DIR`). Filled with the default sample data when empty."""
-    from orchestration.generator import ensure_sample_data
+    """The landing folder (`CLM_LANDING_DIR`), as it is: the runtime never writes sample data.
 
-    settings = get_settings()
-    generated = ensure_sample_data(
-        settings.landing_dir,
-        scale=settings.sample_scale,
-        seed=settings.sample_seed,
-        progress=context.log.info,
-    )
+    A missing folder fails the run at once (naming it); an empty one is a run that loads nothing
+    new. `make run` / `clm run` fill the default demo folder before the run when it is empty.
+    """
+    landing = get_settings().landing_dir
+    if not landing.is_dir():
+        raise Failure(
+            f"CLM_LANDING_DIR: the landing folder {landing} does not exist (or is not a folder)"
+        )
     files = [
         path
-        for path in settings.landing_dir.rglob("*")
-        if path.is_file() and path.suffix in (".csv", ".jsonl", ".parquet")
+        for path in landing.rglob("*")
+        if path.is_file() and path.suffix.lower() in FILE_FORMATS
     ]
-    return MaterializeResult(
-        metadata={
-            "landing_dir": str(settings.landing_dir),
-            "data_files": len(files),
-            "sample_data_generated": generated,
-        }
-    )
+    if not files:
+        context.log.info(f"{landing} holds no data files: nothing new to load")
+    return MaterializeResult(metadata={"landing_dir": str(landing), "data_files": len(files)})
 
 
 def _source_asset(source: Source):

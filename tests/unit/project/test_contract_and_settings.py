@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestration import contract
-from orchestration.readme import README, render_readme
+from orchestration import contract, settings
 from orchestration.settings import DBT_VARS, get_settings
+from tools.readme import README, render_readme
 
 LANDING_TABLES = {
     "crm": {"contacts", "support_tickets", "feedback"},
@@ -19,7 +19,7 @@ LANDING_TABLES = {
 }
 
 
-def test_contract_has_the_thirteen_tables_of_landing_md():
+def test_contract_has_the_thirteen_tables_of_the_landing_contract():
     found: dict[str, set[str]] = {}
     for table in contract.tables():
         found.setdefault(table.source, set()).add(table.name)
@@ -30,7 +30,7 @@ def test_every_primary_key_column_is_required_except_nullable_campaign():
     for table in contract.tables():
         for key in table.primary_key:
             column = table.column(key)
-            # LANDING.md makes ad_spend's `campaign` part of the key but not required.
+            # The landing contract makes ad_spend's `campaign` part of the key but not required.
             assert column.required or (table.name, key) == ("ad_spend", "campaign")
 
 
@@ -56,21 +56,127 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp
     assert settings.dbt_vars()["reporting_currency"] == "USD"
 
 
-def test_every_kpi_setting_is_a_dbt_var_read_from_the_environment(repo_root: Path):
-    project = (repo_root / "dbt_project.yml").read_text(encoding="utf-8")
+def test_dbt_project_defaults_are_the_registry_defaults(repo_root: Path):
+    # A hand-run `dbt build` uses dbt_project.yml's vars; the runtime passes the registry's.
+    import yaml
+
+    project = yaml.safe_load((repo_root / "dbt_project.yml").read_text(encoding="utf-8"))
+    assert set(project["vars"]) == set(DBT_VARS)
     for name, (default, _text) in DBT_VARS.items():
-        assert f"{name}: \"{{{{ env_var('CLM_{name.upper()}', '{default}') }}}}\"" in project
+        assert str(project["vars"][name]) == default, name
 
 
-def test_readme_generated_sections_are_up_to_date():
+def test_the_vars_passed_to_dbt_are_the_settings_in_force(monkeypatch: pytest.MonkeyPatch):
+    import json
+
+    from orchestration.dbt_cli import vars_argument
+
+    monkeypatch.setenv("CLM_AS_OF_DATE", "2025-06-30")
+    monkeypatch.setenv("CLM_REPORTING_CURRENCY", "eur")
+    monkeypatch.setenv("CLM_DUCKDB_PATH", "somewhere/w.duckdb")
+    flag, text = vars_argument()
+    passed = json.loads(text)
+    assert flag == "--vars"
+    assert passed["as_of_date"] == "2025-06-30"
+    assert passed["reporting_currency"] == "EUR"
+    assert passed["attribution_window_days"] == "7"
+    assert passed["clm_duckdb_path"] == str(settings.REPO_ROOT / "somewhere" / "w.duckdb")
+
+
+@pytest.mark.parametrize(
+    ("name", "bad", "problem"),
+    [
+        ("CLM_AS_OF_DATE", "2025-13-45", "not a calendar date"),
+        ("CLM_AS_OF_DATE", "30/06/2025", "expected a date YYYY-MM-DD"),
+        ("CLM_AT_RISK_AFTER_DAYS", "ninety", "expected a whole number"),
+        ("CLM_AT_RISK_AFTER_DAYS", "0", "must be at least 1"),
+        ("CLM_REPORTING_CURRENCY", "dollars", "3-letter ISO 4217"),
+        ("CLM_SAMPLE_SCALE", "huge", "expected one of xs, s, m, l"),
+        ("CLM_ALERT_SMTP_STARTTLS", "maybe", "expected true or false"),
+        ("CLM_ALERT_DAGSTER_URL", "localhost:3000", "http:// or https://"),
+    ],
+)
+def test_an_invalid_value_is_refused_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, bad: str, problem: str
+):
+    monkeypatch.setenv(name, bad)
+    with pytest.raises(settings.InvalidSettings) as raised:
+        settings.check()
+    message = str(raised.value)
+    assert message.startswith(f"{name}=") and problem in message
+    assert [error.name for error in raised.value.errors] == [name]
+
+
+def test_every_invalid_value_is_named_at_once(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("CLM_AS_OF_DATE", "2025-13-45")
+    monkeypatch.setenv("CLM_ALERT_RETRIES", "0")
+    with pytest.raises(settings.InvalidSettings) as raised:
+        settings.check()
+    assert {error.name for error in raised.value.errors} == {"CLM_AS_OF_DATE", "CLM_ALERT_RETRIES"}
+    assert len(str(raised.value).splitlines()) == 2
+
+
+def test_typed_values_and_defaults(monkeypatch: pytest.MonkeyPatch):
+    from datetime import date
+
+    monkeypatch.delenv("CLM_AS_OF_DATE", raising=False)
+    monkeypatch.setenv("CLM_MAX_UNIT_PRICE", " 120.5 ")
+    monkeypatch.setenv("CLM_ALERT_SMTP_STARTTLS", "yes")
+    assert settings.value("CLM_AS_OF_DATE") is None
+    assert settings.value("CLM_AT_RISK_AFTER_DAYS") == 90
+    assert settings.value("CLM_MAX_UNIT_PRICE") == 120.5
+    assert settings.value("CLM_ALERT_SMTP_STARTTLS") is True
+    monkeypatch.setenv("CLM_AS_OF_DATE", "2024-02-29")
+    assert settings.value("CLM_AS_OF_DATE") == date(2024, 2, 29)
+
+
+def test_an_area_block_at_the_end_of_the_module_is_folded_in(monkeypatch: pytest.MonkeyPatch):
+    # What other areas append to settings.py: name -> (default, description).
+    monkeypatch.setattr(
+        settings,
+        "PROBE_SETTINGS",
+        {"CLM_PROBE_LIMIT": ("5", "A probe."), "CLM_PROBE_NAME": ("x", "Another.")},
+        raising=False,
+    )
+    monkeypatch.setattr(settings, "REGISTRY", dict(settings.REGISTRY))
+    assert settings.registry()["CLM_PROBE_LIMIT"].group == "probe"
+    assert settings.value("CLM_PROBE_LIMIT") == 5
+    monkeypatch.setenv("CLM_PROBE_LIMIT", "many")
+    assert [error.name for error in settings.errors()] == ["CLM_PROBE_LIMIT"]
+
+
+def test_secrets_are_never_shown(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("CLM_ALERT_WEBHOOK_URL", "https://hooks.example/T000/secret-token")
+    assert settings.shown("CLM_ALERT_WEBHOOK_URL") == "(set, hidden)"
+
+
+def test_clm_settings_prints_every_variable_with_its_value(monkeypatch: pytest.MonkeyPatch):
+    from click.testing import CliRunner
+
+    from orchestration.cli import main
+
+    monkeypatch.setenv("CLM_AT_RISK_AFTER_DAYS", "60")
+    result = CliRunner().invoke(main, ["settings"])
+    assert result.exit_code == 0, result.output
+    printed = {
+        line.split("=", 1)[0] for line in result.output.splitlines() if line.startswith("CLM_")
+    }
+    assert printed == set(settings.registry())
+    assert "CLM_AT_RISK_AFTER_DAYS=60    # set;" in result.output
+
+
+def test_generated_doc_sections_are_up_to_date():
+    from tools.readme import stale_files
+
     text = README.read_text(encoding="utf-8")
     assert render_readme(text) == text, "README is stale: run `make docs` (clm docs)"
+    assert stale_files() == [], "stale generated sections: run `make docs` (clm docs)"
 
 
 def test_every_clm_variable_the_code_reads_is_documented(repo_root: Path):
     import re
 
-    from orchestration.readme import documented_settings
+    from tools.readme import documented_settings
 
     pattern = re.compile(r"\bCLM_[A-Z][A-Z0-9_]*[A-Z0-9]\b")
     used = set()

@@ -1,5 +1,6 @@
-"""Generated sections of README.md: the KPI glossary (from the marts' YAML `meta`) and the
-settings table (from orchestration/settings.py), so neither is retyped by hand.
+"""Generated sections of the docs: the settings table of README.md (from the registry in
+orchestration/settings.py) and the KPI glossary of docs/kpis.md (from the marts' YAML `meta`),
+so neither is retyped by hand.
 
 Sections sit between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->`; a test fails when
 the committed README differs from what this module renders.
@@ -8,13 +9,12 @@ the committed README differs from what this module renders.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
 
-from orchestration.settings import DBT_VARS, PATH_SETTINGS, REPO_ROOT
-
-README = REPO_ROOT / "README.md"
+from orchestration.settings import REPO_ROOT, registry
 
 
 def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
@@ -24,18 +24,16 @@ def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
 
 
 def documented_settings() -> dict[str, tuple[str, str]]:
-    """Every CLM_ variable with its default and meaning, from the modules that read them."""
-    from orchestration.alerts.config import ALERT_ENV_VARS
-    from orchestration.quality.rules import THRESHOLDS
-
-    found = dict(PATH_SETTINGS)
-    found |= {
-        f"CLM_{name.upper()}": (default, f"dbt var `{name}`: {text}")
-        for name, (default, text) in DBT_VARS.items()
+    """Every CLM_ variable with its default and meaning, from the settings registry."""
+    return {
+        name: (
+            setting.default,
+            f"dbt var `{setting.dbt_var}`: {setting.description}"
+            if setting.dbt_var
+            else setting.description,
+        )
+        for name, setting in registry().items()
     }
-    found |= {t.env: (str(t.default), t.description) for t in THRESHOLDS if t.env not in found}
-    found |= ALERT_ENV_VARS
-    return found
 
 
 def render_settings() -> str:
@@ -69,24 +67,47 @@ def render_glossary() -> str:
     return _table(rows, ("KPI", "mart", "definition", "unit"))
 
 
-SECTIONS = {"settings": render_settings, "kpi-glossary": render_glossary}
+README = REPO_ROOT / "README.md"
+KPI_DOC = REPO_ROOT / "docs" / "kpis.md"
+# file -> its generated sections (name -> renderer)
+GENERATED: dict[Path, dict[str, Callable[[], str]]] = {
+    README: {"settings": render_settings},
+    KPI_DOC: {"kpi-glossary": render_glossary},
+}
 
 
-def render_readme(text: str) -> str:
-    """The README text with every generated section re-rendered."""
-    for name, render in SECTIONS.items():
+def render(text: str, sections: dict[str, Callable[[], str]]) -> str:
+    """``text`` with every generated section in ``sections`` re-rendered."""
+    for name, renderer in sections.items():
         pattern = re.compile(
             rf"(<!-- generated:{name} -->).*?(<!-- /generated:{name} -->)", re.DOTALL
         )
         if not pattern.search(text):
-            raise ValueError(f"README.md has no generated:{name} section markers")
+            raise ValueError(f"no generated:{name} section markers")
         text = pattern.sub(
-            lambda match, r=render: f"{match.group(1)}\n{r()}\n{match.group(2)}", text
+            lambda match, r=renderer: f"{match.group(1)}\n{r()}\n{match.group(2)}", text
         )
     return text
 
 
-def update_readme(path: Path = README) -> list[str]:
-    """Rewrite the generated sections in place; returns their names."""
-    path.write_text(render_readme(path.read_text(encoding="utf-8")), encoding="utf-8")
-    return list(SECTIONS)
+def render_readme(text: str) -> str:
+    """The README text with its generated sections re-rendered."""
+    return render(text, GENERATED[README])
+
+
+def stale_files() -> list[Path]:
+    """Files whose generated sections differ from what this module renders."""
+    return [
+        path
+        for path, sections in GENERATED.items()
+        if render(path.read_text(encoding="utf-8"), sections) != path.read_text(encoding="utf-8")
+    ]
+
+
+def update_readme() -> list[str]:
+    """Rewrite every generated section in place; returns their names."""
+    names = []
+    for path, sections in GENERATED.items():
+        path.write_text(render(path.read_text(encoding="utf-8"), sections), encoding="utf-8")
+        names += list(sections)
+    return names

@@ -1,0 +1,1 @@
+"""Developer tools: not needed to run the warehouse (README rendering, sample data)."""
