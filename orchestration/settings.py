@@ -88,3 +88,13 @@ class Settings:
 def get_settings() -> Settings:
     """Settings read from the environment now (not cached: tests change the environment)."""
     return Settings()
+
+
+# settings of clv: name -> (default, description)
+CLV_SETTINGS: dict[str, tuple[str, str]] = {
+    "CLM_CLV_HOLDOUT_WEEKS": (
+        "26",
+        "Weeks before as_of_date held out to compare the CLV purchase models "
+        "(marts.clv_model_holdout); 0 switches the holdout report off (docs/clv.md).",
+    ),
+}
