@@ -34,7 +34,13 @@ from orchestration.clv._fitting import FloatArray
 from orchestration.clv.bgnbd import ClvInputError
 from orchestration.clv.gamma_gamma import GammaGammaFit
 from orchestration.clv.holdout import Choice, HoldoutReport
-from orchestration.clv.purchase_models import BGNBD, CANDIDATES, MBGNBD, PurchaseFit
+from orchestration.clv.purchase_models import (
+    BGNBD,
+    CANDIDATES,
+    MBGNBD,
+    PurchaseFit,
+    PurchaseParams,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -261,7 +267,7 @@ def _fit_gamma_gamma(inputs: _Inputs) -> tuple[GammaGammaFit | None, str | None]
 
 
 def expected_days_between_purchases(
-    params: bgnbd.BgNbdParams, x: FloatArray, T: FloatArray, days_per_unit: float
+    params: PurchaseParams, x: FloatArray, T: FloatArray, days_per_unit: float
 ) -> FloatArray:
     """(α + T)/(r + x) in days: 1 / E[λ | alive, x, T], the expected time between purchases of
     a customer still active (the purchase rate's posterior is gamma(r + x, α + T) in BG/NBD and
@@ -379,7 +385,7 @@ def run_clv(
             if holdout_note:
                 notes.append(holdout_note)
             choice = holdout.choose(report, usable)
-            notes.extend(why for name, why in fit_reasons.items())
+            notes.extend(fit_reasons.values())
         else:
             reasons.extend(fit_reasons.values())
         p_alive = nan.copy()
