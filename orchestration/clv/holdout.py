@@ -13,7 +13,7 @@ The choice (``choose``; docs/clv.md "How the model is chosen"):
 - one-time buyers (x = 0) get the candidate with the lowest holdout RMSE over the calibration
   customers with x = 0 (bucket ``0``) among those whose P(alive) is an estimate for them, which
   excludes BG/NBD (its P(alive) is 1 for every one-time buyer by construction);
-- ties (RMSE equal to 1e-9) go to the model listed first in ``PREFERENCE``, and without a holdout
+- ties (RMSE within 1e-9) go to the model listed first in ``PREFERENCE``, and without a holdout
   report (too little history) MBG/NBD is used for everyone; a candidate whose full fit failed
   is never chosen.
 RMSE, not MAE: the models predict each customer's *expected* number of purchases, the value
