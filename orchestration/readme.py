@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from orchestration.settings import DBT_VARS, PATH_SETTINGS, REPO_ROOT
+from orchestration.settings import CLV_SETTINGS, DBT_VARS, PATH_SETTINGS, REPO_ROOT
 
 README = REPO_ROOT / "README.md"
 
@@ -35,6 +35,7 @@ def documented_settings() -> dict[str, tuple[str, str]]:
     }
     found |= {t.env: (str(t.default), t.description) for t in THRESHOLDS if t.env not in found}
     found |= ALERT_ENV_VARS
+    found |= CLV_SETTINGS
     return found
 
 
