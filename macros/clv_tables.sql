@@ -9,7 +9,9 @@
             p_alive double,
             expected_purchases double,
             expected_order_value double,
-            predicted_clv double
+            predicted_clv double,
+            churn_probability double,
+            expected_next_order_date date
         );
         create schema if not exists marts;
         create table if not exists marts.customer_clv_model (
@@ -25,7 +27,16 @@
             gamma double,
             customers bigint,
             log_likelihood double,
-            converged boolean
+            converged boolean,
+            mbgnbd_r double,
+            mbgnbd_alpha double,
+            mbgnbd_a double,
+            mbgnbd_b double,
+            mbgnbd_log_likelihood double,
+            model_repeat_buyers varchar,
+            model_one_time_buyers varchar,
+            holdout_weeks integer,
+            reason varchar
         );
     {%- endif -%}
 {%- endmacro %}

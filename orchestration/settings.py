@@ -548,3 +548,13 @@ PUBLISH_SETTINGS: dict[str, tuple[str, str]] = {
         "CLM_PUBLISH_PSEUDONYMISE is true. Keep it out of git.",
     ),
 }
+
+
+# settings of clv: name -> (default, description)
+CLV_SETTINGS: dict[str, tuple[str, str]] = {
+    "CLM_CLV_HOLDOUT_WEEKS": (
+        "26",
+        "Weeks before as_of_date held out to compare the CLV purchase models "
+        "(marts.clv_model_holdout); 0 switches the holdout report off (docs/clv.md).",
+    ),
+}

@@ -114,7 +114,10 @@ def minimize_log_params(
             result.x,
             method="Nelder-Mead",
             bounds=bounds,
-            options={"maxiter": 20000, "xatol": 1e-10, "fatol": 1e-14},
+            # Bounded: on a likelihood that keeps rising towards a limit (e.g. a, b → ∞, a
+            # homogeneous drop-out) an unbounded search runs for minutes; the outcome is "not
+            # converged" either way.
+            options={"maxfev": 500 * len(theta0), "xatol": 1e-10, "fatol": 1e-14},
         )
         if nelder.fun <= result.fun:
             result = nelder

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
+from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, roots_jacobi
 
 from orchestration.clv._fitting import FloatArray, aggregate_rows, factorize, minimize_log_params
 
@@ -254,7 +254,9 @@ def expected_purchases_if_alive(
     """Eq. (10) without its P(alive) factor: (a+b+x−1)/(a−1)·[1 − (1−z)^(a−1)·2F1(…; z)].
 
     Depends on (x, T) only, not on t_x, which lets predictions evaluate the costly 2F1 once per
-    unique (x, T) pair.
+    unique (x, T) pair. Where the 2F1 form is not finite, which happens only at degenerate
+    estimates (r, α or a, b in the thousands and beyond: almost no heterogeneity left), the same
+    expectation is integrated numerically instead (``_if_alive_by_quadrature``).
     """
     x_ = np.asarray(x, dtype=np.float64)
     T_ = np.asarray(T, dtype=np.float64)
@@ -266,8 +268,51 @@ def expected_purchases_if_alive(
         a = 1.0 + 1e-7
     one_minus_z = (alpha + T_) / (alpha + T_ + t_)
     z = t_ / (alpha + T_ + t_)
-    hyp = hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x_ - 1.0, z)
-    return (a + b + x_ - 1.0) / (a - 1.0) * (1.0 - one_minus_z ** (a - 1.0) * hyp)
+    with np.errstate(all="ignore"):
+        hyp = hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x_ - 1.0, z)
+        value = (a + b + x_ - 1.0) / (a - 1.0) * (1.0 - one_minus_z ** (a - 1.0) * hyp)
+    broken = ~np.isfinite(value)
+    if np.any(broken):
+        t_b, x_b, T_b = (np.broadcast_to(v, value.shape)[broken] for v in (t_, x_, T_))
+        value = np.array(value, dtype=np.float64, copy=True)
+        value[broken] = _if_alive_by_quadrature(params, t_b, x_b, T_b)
+    return value
+
+
+# Gauss-Jacobi nodes for _if_alive_by_quadrature: exact for polynomials of degree < 96 in p.
+_QUADRATURE_NODES = 48
+# Above this a + b + x the beta distribution of p is so narrow that its mean stands for it
+# (relative error of order 1 / (a + b + x)), and the Gauss-Jacobi weights overflow anyway.
+_POINT_MASS_ABOVE = 500.0
+
+
+def _if_alive_by_quadrature(
+    params: BgNbdParams, t: FloatArray, x: FloatArray, T: FloatArray
+) -> FloatArray:
+    """E[Y(t) | alive, x, T] as an integral over the drop-out probability p.
+
+    A customer alive at T with rate λ and drop-out probability p makes (1/p)(1 − e^(−λpt))
+    expected purchases in (T, T+t]; given the history, λ ~ gamma(r + x, α + T) and p ~
+    beta(a, b + x) independently (FHL section 3), and averaging e^(−λpt) over λ gives
+    (1 + pt/(α+T))^−(r+x). The remaining integral over p is Gauss-Jacobi quadrature with the
+    beta density as its weight, per distinct x.
+    """
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    out = np.empty_like(x, dtype=np.float64)
+    for value in np.unique(x):
+        rows = x == value
+        b_x = b + value
+        weights = None
+        if a + b_x <= _POINT_MASS_ABOVE:
+            nodes, weights = roots_jacobi(_QUADRATURE_NODES, b_x - 1.0, a - 1.0)
+            p = (1.0 + nodes) / 2.0  # weight (1−u)^(b+x−1)(1+u)^(a−1) ∝ beta(a, b+x) in p
+        if weights is None or not np.all(np.isfinite(weights)) or weights.sum() <= 0:
+            p, weights = np.array([a / (a + b_x)]), np.array([1.0])
+        weights = weights / weights.sum()
+        scaled = p[:, None] * t[rows][None, :] / (alpha + T[rows][None, :])
+        per_node = -np.expm1(-(r + value) * np.log1p(scaled)) / p[:, None]
+        out[rows] = weights @ per_node
+    return out
 
 
 def expected_purchases_unconditional(params: BgNbdParams, t: ArrayLike) -> FloatArray:

@@ -1,9 +1,9 @@
-"""Discounted predicted CLV over a horizon of months, from fitted BG/NBD and Gamma-Gamma models.
+"""Discounted predicted CLV over a horizon of months, from a fitted purchase model + Gamma-Gamma.
 
 predicted_clv = Σ_{m=1..H} (E[Y(t_m)] − E[Y(t_{m−1})]) · E[M] / (1 + d)^m
 
-E[Y(t)] is BG/NBD's conditional expected number of purchases in (T, T + t] (FHL 2005 eq. (10)),
-so the difference is the expected purchases in month m; E[M] is Gamma-Gamma's conditional
+E[Y(t)] is the purchase model's conditional expected number of purchases in (T, T + t] (BG/NBD:
+FHL 2005 eq. (10); MBG/NBD: orchestration/clv/mbgnbd.py), so the difference is the expected purchases in month m; E[M] is Gamma-Gamma's conditional
 expected order value; d is the monthly discount rate (KPIS.md ``clv_monthly_discount_rate``),
 applied at the end of each month. This is the discrete-time form of the discounted expected
 residual transactions × margin of Fader, Hardie & Lee (2005, "RFM and CLV") without a margin:
@@ -23,7 +23,8 @@ from numpy.typing import ArrayLike
 
 from orchestration.clv import bgnbd
 from orchestration.clv._fitting import FloatArray, group_rows
-from orchestration.clv.bgnbd import BgNbdParams, ClvInputError
+from orchestration.clv.bgnbd import ClvInputError
+from orchestration.clv.purchase_models import BGNBD, CANDIDATES, PurchaseParams
 
 DAYS_PER_MONTH = 30.4375
 # How many days one unit of each supported time unit is.
@@ -48,19 +49,22 @@ class HorizonPurchases(NamedTuple):
 
 
 def horizon_purchases(
-    params: BgNbdParams,
+    params: PurchaseParams,
     x: ArrayLike,
     t_x: ArrayLike,
     T: ArrayLike,
     horizon_months: int,
     monthly_discount_rate: float,
     time_unit: str = "days",
+    model: str = BGNBD,
 ) -> HorizonPurchases:
     """E[Y(t_H)] and Σ_{m=1..H} (E[Y(t_m)] − E[Y(t_{m−1})]) / (1 + d)^m; both 0 for H = 0.
 
-    Evaluated once per unique (x, t_x, T) row: eq. (10)'s 2F1 is the expensive part, and
+    ``model`` names the purchase model ``params`` belong to (purchase_models.CANDIDATES).
+    Evaluated once per unique (x, T) row: eq. (10)'s 2F1 is the expensive part, and
     day-granular data repeats rows heavily.
     """
+    purchase_model = CANDIDATES[model]
     if horizon_months < 0 or int(horizon_months) != horizon_months:
         raise ValueError("horizon_months must be a whole number ≥ 0")
     if not np.isfinite(monthly_discount_rate) or monthly_discount_rate <= -1:
@@ -69,14 +73,14 @@ def horizon_purchases(
     month = units_per_month(time_unit)
     if x_.size == 0:
         return HorizonPurchases(np.zeros(0), np.zeros(0))
-    alive = bgnbd.probability_alive(params, x_, t_x_, T_)
+    alive = purchase_model.probability_alive(params, x_, t_x_, T_)
     # Eq. (10) = P(alive) × a factor of (x, T, t) alone: evaluate that factor (and its 2F1)
     # once per unique (x, T) pair, of which day-granular data has few.
     (ux, uT), inverse, _ = group_rows(x_, T_)
     discounted = np.zeros_like(ux)
     previous = np.zeros_like(ux)
     for m in range(1, int(horizon_months) + 1):
-        cumulative = bgnbd.expected_purchases_if_alive(params, m * month, ux, uT)
+        cumulative = purchase_model.expected_purchases_if_alive(params, m * month, ux, uT)
         discounted += (cumulative - previous) / (1.0 + monthly_discount_rate) ** m
         previous = cumulative
     return HorizonPurchases(
@@ -85,7 +89,7 @@ def horizon_purchases(
 
 
 def predicted_clv(
-    params: BgNbdParams,
+    params: PurchaseParams,
     expected_order_value: ArrayLike,
     x: ArrayLike,
     t_x: ArrayLike,
@@ -93,6 +97,7 @@ def predicted_clv(
     horizon_months: int,
     monthly_discount_rate: float,
     time_unit: str = "days",
+    model: str = BGNBD,
 ) -> FloatArray:
     """Discounted expected net revenue over the next ``horizon_months`` months, per customer.
 
@@ -100,7 +105,7 @@ def predicted_clv(
     """
     order_value = np.asarray(expected_order_value, dtype=np.float64).ravel()
     purchases = horizon_purchases(
-        params, x, t_x, T, horizon_months, monthly_discount_rate, time_unit
+        params, x, t_x, T, horizon_months, monthly_discount_rate, time_unit, model
     ).discounted
     if order_value.shape != purchases.shape:
         raise ClvInputError("expected_order_value must have one value per customer")

@@ -1,14 +1,20 @@
-"""Fit BG/NBD + Gamma-Gamma on the warehouse's purchase summary and write the CLV tables.
+"""Fit the CLV models on the warehouse's purchase summary and write the CLV tables.
 
-Reads ``intermediate.int_customer_purchases_summarized`` (KPIS.md ``customer_clv``: frequency =
-purchase days − 1, recency_days = last − first purchase day, t_days = as_of_date − first purchase
-day, monetary_value = mean net revenue of the purchase days after the first, 0 when none).
-Writes, in one transaction, ``clv.customer_clv_predictions`` (replaced) and one appended row of
-``marts.customer_clv_model`` (orchestration/clv/tables.py).
+Reads ``intermediate.int_customer_purchases_summarized`` (frequency = purchase days − 1,
+recency_days = last − first purchase day, t_days = as_of_date − first purchase day,
+monetary_value = mean net revenue of the purchase days after the first, 0 when none) and, for
+the holdout report, ``intermediate.int_customer_purchase_days`` (one row per customer and
+purchase day). Fits BG/NBD, MBG/NBD and Gamma-Gamma on everyone, runs the calibration/holdout
+report (orchestration/clv/holdout.py), chooses the purchase model for repeat and for one-time
+buyers from it, and writes, in one transaction, the tables of orchestration/clv/tables.py:
+``clv.customer_clv_predictions`` (replaced), ``marts.customer_clv_model`` (replaced: the
+current fit), ``marts.customer_clv_model_history`` (one row appended) and
+``marts.clv_model_holdout`` (replaced). docs/clv.md describes all of it.
 
 Degenerate data never raises: with no customers the predictions table is empty; with too few
 repeat buyers (or a fit that does not converge) the affected prediction columns are NULL; in
-both cases the model row says converged = false and the reason is logged. Broken inputs (NULLs,
+both cases the model row says converged = false and the reason is logged. Too little history
+for a holdout only leaves the holdout table empty (and MBG/NBD is used). Broken inputs (NULLs,
 negative values, recency > T, duplicate customer keys) raise ClvInputError.
 """
 
@@ -16,25 +22,36 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from orchestration.clv import bgnbd, gamma_gamma, predict, tables
+from orchestration.clv import bgnbd, gamma_gamma, holdout, predict, tables
 from orchestration.clv._fitting import FloatArray
-from orchestration.clv.bgnbd import BgNbdFit, ClvInputError
+from orchestration.clv.bgnbd import ClvInputError
 from orchestration.clv.gamma_gamma import GammaGammaFit
+from orchestration.clv.holdout import Choice, HoldoutReport
+from orchestration.clv.purchase_models import (
+    BGNBD,
+    CANDIDATES,
+    MBGNBD,
+    PurchaseFit,
+    PurchaseParams,
+)
 
 logger = logging.getLogger(__name__)
 
 INPUT_TABLE = "intermediate.int_customer_purchases_summarized"
+PURCHASE_DAYS_TABLE = "intermediate.int_customer_purchase_days"
 # Below this many repeat buyers the drop-out and spend heterogeneity are not estimable in any
 # useful sense (a handful of points for 4 resp. 3 parameters); such a fit is reported as not
-# converged rather than published.
+# converged rather than published. The holdout's calibration period needs as many.
 MIN_REPEAT_CUSTOMERS = 10
+# An expected next order further away than this is no date anyone plans with: NULL.
+MAX_NEXT_ORDER_DAYS = 36_525
 
 
 @dataclass(frozen=True)
@@ -48,12 +65,23 @@ class ClvFitResult:
     monthly_discount_rate: float
     customers: int
     repeat_customers: int
-    bgnbd: BgNbdFit | None
+    purchase_fits: dict[str, PurchaseFit | None]
     gamma_gamma: GammaGammaFit | None
+    holdout: HoldoutReport | None
+    choice: Choice
     converged: bool
     reason: str | None
-    predictions_written: int
     predictions_with_clv: int
+
+    @property
+    def bgnbd(self) -> PurchaseFit | None:
+        """The BG/NBD fit (None when not attempted or failed)."""
+        return self.purchase_fits.get(BGNBD)
+
+    @property
+    def mbgnbd(self) -> PurchaseFit | None:
+        """The MBG/NBD fit (None when not attempted or failed)."""
+        return self.purchase_fits.get(MBGNBD)
 
     @property
     def log_likelihood(self) -> float | None:
@@ -68,6 +96,7 @@ class _Inputs:
     t_x: FloatArray
     T: FloatArray
     monetary: FloatArray
+    days_since_last_purchase: FloatArray
 
 
 def _read_inputs(con: duckdb.DuckDBPyConnection, time_unit: str) -> _Inputs:
@@ -97,31 +126,116 @@ def _read_inputs(con: duckdb.DuckDBPyConnection, time_unit: str) -> _Inputs:
         return values.to_numpy(zero_copy_only=False).astype(np.float64)
 
     days_per_unit = predict.DAYS_PER_UNIT[time_unit]
+    recency_days, t_days = column("recency_days"), column("t_days")
     x, t_x, T = bgnbd.check_rfm(
-        column("frequency"),
-        column("recency_days") / days_per_unit,
-        column("t_days") / days_per_unit,
+        column("frequency"), recency_days / days_per_unit, t_days / days_per_unit
     )
     monetary = column("monetary_value")
     if not np.all(np.isfinite(monetary)):
         raise ClvInputError(f"{INPUT_TABLE}: monetary_value has NaN or infinite values")
-    return _Inputs(customer_key=keys, x=x, t_x=t_x, T=T, monetary=monetary)
+    return _Inputs(
+        customer_key=keys,
+        x=x,
+        t_x=t_x,
+        T=T,
+        monetary=monetary,
+        days_since_last_purchase=t_days - recency_days,
+    )
 
 
-def _fit_bgnbd(inputs: _Inputs, repeat_customers: int) -> tuple[BgNbdFit | None, str | None]:
+@dataclass(frozen=True)
+class _Calibration:
+    """The holdout's calibration summary (in time_unit) and each customer's holdout purchases."""
+
+    x: FloatArray
+    t_x: FloatArray
+    T: FloatArray
+    holdout_purchases: FloatArray
+
+
+def _read_calibration(
+    con: duckdb.DuckDBPyConnection, as_of: date, cutoff: date, time_unit: str
+) -> _Calibration:
+    """Summarise the purchase days up to ``cutoff`` (customers acquired by then) and count each
+    one's purchase days in (cutoff, as_of]: the same definitions as INPUT_TABLE, at the cut-off.
+    """
+    rows = con.execute(
+        f"""
+        with purchase_days as (
+            select customer_key, purchase_date
+            from {PURCHASE_DAYS_TABLE}
+            where purchase_date <= $as_of
+        )
+        select
+            cast(count(*) filter (where purchase_date <= $cutoff) - 1 as double) as frequency,
+            cast(date_diff(
+                'day',
+                min(purchase_date),
+                max(purchase_date) filter (where purchase_date <= $cutoff)
+            ) as double) as recency_days,
+            cast(date_diff('day', min(purchase_date), $cutoff) as double) as t_days,
+            cast(count(*) filter (where purchase_date > $cutoff) as double) as holdout_purchases,
+        from purchase_days
+        group by customer_key
+        having min(purchase_date) <= $cutoff
+        order by customer_key
+        """,
+        {"as_of": as_of, "cutoff": cutoff},
+    ).fetchnumpy()
+    days_per_unit = predict.DAYS_PER_UNIT[time_unit]
+    x, t_x, T = bgnbd.check_rfm(
+        rows["frequency"],
+        np.asarray(rows["recency_days"], dtype=np.float64) / days_per_unit,
+        np.asarray(rows["t_days"], dtype=np.float64) / days_per_unit,
+    )
+    return _Calibration(
+        x=x, t_x=t_x, T=T, holdout_purchases=np.asarray(rows["holdout_purchases"], dtype=float)
+    )
+
+
+def _run_holdout(
+    con: duckdb.DuckDBPyConnection, as_of: date, holdout_weeks: int, time_unit: str
+) -> tuple[HoldoutReport | None, str | None]:
+    """The holdout report, or None and why there is none."""
+    if holdout_weeks == 0:
+        return None, "holdout report switched off (holdout_weeks = 0)"
+    if not tables.table_exists(con, PURCHASE_DAYS_TABLE):
+        return None, f"no holdout report: {PURCHASE_DAYS_TABLE} does not exist"
+    cutoff = as_of - timedelta(weeks=holdout_weeks)
+    calibration = _read_calibration(con, as_of, cutoff, time_unit)
+    repeat = int(np.count_nonzero(calibration.x > 0))
+    if repeat < MIN_REPEAT_CUSTOMERS:
+        return None, (
+            f"no holdout report: only {repeat} repeat buyers up to {cutoff} "
+            f"(< {MIN_REPEAT_CUSTOMERS}); shorten CLM_CLV_HOLDOUT_WEEKS"
+        )
+    report = holdout.holdout_report(
+        calibration.x,
+        calibration.t_x,
+        calibration.T,
+        calibration.holdout_purchases,
+        holdout_weeks * 7 / predict.DAYS_PER_UNIT[time_unit],
+    )
+    return report, "; ".join(report.reasons) or None
+
+
+def _fit_purchase_model(
+    name: str, inputs: _Inputs, repeat_customers: int
+) -> tuple[PurchaseFit | None, str | None]:
+    """Fit one candidate on everyone: (fit or None, why it cannot be used or None)."""
     if repeat_customers < MIN_REPEAT_CUSTOMERS:
         return None, (
-            f"only {repeat_customers} repeat buyers (< {MIN_REPEAT_CUSTOMERS}): BG/NBD not fitted"
+            f"only {repeat_customers} repeat buyers (< {MIN_REPEAT_CUSTOMERS}): {name} not fitted"
         )
     try:
-        fit = bgnbd.fit(inputs.x, inputs.t_x, inputs.T)
+        fit = CANDIDATES[name].fit(inputs.x, inputs.t_x, inputs.T)
     except ClvInputError:
         raise
     except (ValueError, ArithmeticError) as error:
-        logger.exception("BG/NBD fit failed")
-        return None, f"BG/NBD fit failed: {error}"
+        logger.exception("%s fit failed", name)
+        return None, f"{name} fit failed: {error}"
     if not fit.converged:
-        return fit, f"BG/NBD fit did not converge: {fit.message}"
+        return fit, f"{name} fit did not converge: {fit.message}"
     return fit, None
 
 
@@ -143,7 +257,7 @@ def _fit_gamma_gamma(inputs: _Inputs) -> tuple[GammaGammaFit | None, str | None]
     if not fit.converged:
         return fit, f"Gamma-Gamma fit did not converge: {fit.message}"
     if fit.params.q <= 1.0:
-        # E[M] for customers without repeat spend is pγ/(q−1): undefined, so their value is NULL.
+        # E[M] for customers without repeat purchases is pγ/(q−1): undefined, so their value is NULL.
         logger.warning(
             "Gamma-Gamma q = %.4g ≤ 1: no population mean spend; customers without repeat "
             "purchases get a NULL expected_order_value",
@@ -152,17 +266,37 @@ def _fit_gamma_gamma(inputs: _Inputs) -> tuple[GammaGammaFit | None, str | None]
     return fit, None
 
 
+def expected_days_between_purchases(
+    params: PurchaseParams, x: FloatArray, T: FloatArray, days_per_unit: float
+) -> FloatArray:
+    """(α + T)/(r + x) in days: 1 / E[λ | alive, x, T], the expected time between purchases of
+    a customer still active (the purchase rate's posterior is gamma(r + x, α + T) in BG/NBD and
+    MBG/NBD alike).
+    """
+    return (params.alpha + T) / (params.r + x) * days_per_unit
+
+
 def _nullable(values: FloatArray) -> pa.Array:
     """NaN → NULL, so that "not predicted" reads as NULL in SQL rather than as NaN."""
     return pa.array(values, type=pa.float64(), mask=~np.isfinite(values))
+
+
+def _next_order_dates(as_of: date, days_since_last: FloatArray, interval: FloatArray) -> pa.Array:
+    """as_of − days since the last purchase + the interval, rounded to days; NULL if unknown."""
+    offset = interval - days_since_last
+    known = np.isfinite(offset) & (interval <= MAX_NEXT_ORDER_DAYS)
+    epoch_days = (as_of - date(1970, 1, 1)).days + np.round(np.where(known, offset, 0.0))
+    return pa.array(epoch_days.astype(np.int32), type=pa.date32(), mask=~known)
 
 
 def _write(
     con: duckdb.DuckDBPyConnection,
     predictions: pa.Table,
     model_row: tuple[object, ...],
+    holdout_rows: list[tuple[object, ...]],
 ) -> None:
-    """Replace the predictions and append the model row in one transaction (all or nothing)."""
+    """Replace predictions, current fit and holdout report, append the history row, comment
+    every table: one transaction (all or nothing)."""
     con.execute("begin transaction")
     try:
         con.execute(tables.PREDICTIONS_REPLACE_DDL)
@@ -176,7 +310,18 @@ def _write(
         finally:
             con.unregister("clv_predictions_new")
         placeholders = ", ".join("?" for _ in tables.MODEL_COLUMNS)
+        con.execute(tables.MODEL_REPLACE_DDL)
         con.execute(f"insert into {tables.MODEL_TABLE} values ({placeholders})", model_row)
+        con.execute(f"insert into {tables.HISTORY_TABLE} values ({placeholders})", model_row)
+        con.execute(tables.HOLDOUT_REPLACE_DDL)
+        if holdout_rows:
+            con.executemany(
+                f"insert into {tables.HOLDOUT_TABLE} values "
+                f"({', '.join('?' for _ in tables.HOLDOUT_COLUMNS)})",
+                holdout_rows,
+            )
+        for statement in tables.comment_statements():
+            con.execute(statement)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -189,12 +334,14 @@ def run_clv(
     horizon_months: int = 12,
     monthly_discount_rate: float = 0.01,
     time_unit: str = "days",
+    holdout_weeks: int = 26,
 ) -> ClvFitResult:
-    """Fit both models on the purchase summary, write predictions and the model row.
+    """Fit the models on the purchase summary, write predictions, model rows, holdout report.
 
     ``as_of_date`` is the date the summary was computed at (recorded, not recomputed).
-    ``time_unit`` ("days" or "weeks") only rescales alpha and the log-likelihood; predictions
+    ``time_unit`` ("days" or "weeks") only rescales alpha and the log-likelihoods; predictions
     do not depend on it. ``expected_purchases`` is over the next ``horizon_months`` months.
+    ``holdout_weeks`` is the holdout of the calibration/holdout report (0: none).
     """
     as_of = date.fromisoformat(as_of_date) if isinstance(as_of_date, str) else as_of_date
     predict.units_per_month(time_unit)  # validates time_unit before anything is read
@@ -202,50 +349,75 @@ def run_clv(
         raise ValueError("horizon_months must be a whole number ≥ 0")
     if not np.isfinite(monthly_discount_rate) or monthly_discount_rate <= -1:
         raise ValueError("monthly_discount_rate must be finite and greater than -1")
+    if holdout_weeks < 0 or int(holdout_weeks) != holdout_weeks:
+        raise ValueError("holdout_weeks must be a whole number ≥ 0")
 
     fitted_at = datetime.now(UTC).replace(tzinfo=None)
     tables.ensure_clv_tables(con)
     inputs = _read_inputs(con, time_unit)
     n = int(inputs.x.size)
     repeat_customers = int(np.count_nonzero(inputs.x > 0))
+    days_per_unit = predict.DAYS_PER_UNIT[time_unit]
 
     nan = np.full(n, np.nan)
-    p_alive, expected, order_value, clv = nan, nan, nan, nan
-    bg_fit: BgNbdFit | None = None
+    p_alive, expected, discounted, interval = nan, nan.copy(), nan.copy(), nan.copy()
+    order_value, clv = nan, nan
+    fits: dict[str, PurchaseFit | None] = {}
     gg_fit: GammaGammaFit | None = None
-    reasons: list[str] = []
+    report: HoldoutReport | None = None
+    choice = Choice(repeat_buyers=None, one_time_buyers=None)
+    reasons: list[str] = []  # what makes the fit unusable: converged = false
+    notes: list[str] = []  # what the model row should say but does not affect predictions
     if n == 0:
         reasons.append(f"{INPUT_TABLE} is empty: no customers to fit")
     else:
-        bg_fit, bg_reason = _fit_bgnbd(inputs, repeat_customers)
-        if bg_reason is None and bg_fit is not None:
-            params = bg_fit.params
-            p_alive = bgnbd.probability_alive(params, inputs.x, inputs.t_x, inputs.T)
+        usable: set[str] = set()
+        fit_reasons: dict[str, str] = {}
+        for name in CANDIDATES:
+            fit, why = _fit_purchase_model(name, inputs, repeat_customers)
+            fits[name] = fit
+            if why is None:
+                usable.add(name)
+            else:
+                fit_reasons[name] = why
+        if usable:
+            report, holdout_note = _run_holdout(con, as_of, int(holdout_weeks), time_unit)
+            if holdout_note:
+                notes.append(holdout_note)
+            choice = holdout.choose(report, usable)
+            notes.extend(fit_reasons.values())
+        else:
+            reasons.extend(fit_reasons.values())
+        p_alive = nan.copy()
+        groups = ((choice.repeat_buyers, inputs.x > 0), (choice.one_time_buyers, inputs.x == 0))
+        for name, members in groups:
+            if name is None or not members.any():
+                continue
+            params = fits[name].params
+            x, t_x, T = inputs.x[members], inputs.t_x[members], inputs.T[members]
+            p_alive[members] = CANDIDATES[name].probability_alive(params, x, t_x, T)
             purchases = predict.horizon_purchases(
-                params,
-                inputs.x,
-                inputs.t_x,
-                inputs.T,
-                horizon_months,
-                monthly_discount_rate,
-                time_unit,
+                params, x, t_x, T, horizon_months, monthly_discount_rate, time_unit, name
             )
-            expected = purchases.expected
+            expected[members] = purchases.expected
+            discounted[members] = purchases.discounted
+            interval[members] = expected_days_between_purchases(params, x, T, days_per_unit)
+        if usable:
             gg_fit, gg_reason = _fit_gamma_gamma(inputs)
             if gg_reason is None and gg_fit is not None:
                 order_value = gamma_gamma.conditional_expected_order_value(
                     gg_fit.params, inputs.x, inputs.monetary
                 )
-                clv = purchases.discounted * order_value
+                clv = discounted * order_value
             else:
                 reasons.append(str(gg_reason))
-        else:
-            reasons.append(str(bg_reason))
 
     converged = not reasons
-    reason = "; ".join(reasons) if reasons else None
-    if reason:
+    reason = "; ".join([*reasons, *notes]) or None
+    if reasons:
         logger.warning("CLV fit as of %s not converged: %s", as_of, reason)
+    elif notes:
+        logger.warning("CLV fit as of %s: %s", as_of, "; ".join(notes))
 
     predictions = pa.table(
         {
@@ -254,29 +426,63 @@ def run_clv(
             "expected_purchases": _nullable(expected),
             "expected_order_value": _nullable(order_value),
             "predicted_clv": _nullable(clv),
+            "churn_probability": _nullable(1.0 - p_alive),
+            "expected_next_order_date": _next_order_dates(
+                as_of, inputs.days_since_last_purchase, interval
+            ),
         }
     )
-    bg = bg_fit.params if bg_fit else None
+    bg, mbg = fits.get(BGNBD), fits.get(MBGNBD)
     gg = gg_fit.params if gg_fit else None
     model_row = (
         fitted_at,
         as_of,
         time_unit,
-        *(bg.as_array().tolist() if bg else [None] * 4),
+        *(bg.params.as_array().tolist() if bg else [None] * 4),
         *(gg.as_array().tolist() if gg else [None] * 3),
         n,
-        bg_fit.log_likelihood if bg_fit else None,
+        bg.log_likelihood if bg else None,
         converged,
+        *(mbg.params.as_array().tolist() if mbg else [None] * 4),
+        mbg.log_likelihood if mbg else None,
+        choice.repeat_buyers,
+        choice.one_time_buyers,
+        int(holdout_weeks),
+        reason,
     )
-    _write(con, predictions, model_row)
+    holdout_rows = []
+    if report is not None:
+        cutoff = as_of - timedelta(weeks=int(holdout_weeks))
+        holdout_rows = [
+            (
+                fitted_at,
+                as_of,
+                cutoff,
+                int(holdout_weeks) * 7,
+                row.model,
+                row.frequency_bucket,
+                row.bucket_order,
+                row.customers,
+                row.actual_purchases,
+                row.predicted_purchases,
+                row.mae,
+                row.rmse,
+                holdout.is_chosen(choice, row.model, row.frequency_bucket),
+            )
+            for row in report.rows
+        ]
+    _write(con, predictions, model_row, holdout_rows)
     with_clv = int(np.count_nonzero(np.isfinite(clv)))
     logger.info(
-        "CLV fit as of %s: %d customers (%d repeat), converged=%s, %d with predicted_clv",
+        "CLV fit as of %s: %d customers (%d repeat), converged=%s, %d with predicted_clv, "
+        "model for repeat buyers %s, for one-time buyers %s",
         as_of,
         n,
         repeat_customers,
         converged,
         with_clv,
+        choice.repeat_buyers,
+        choice.one_time_buyers,
     )
     return ClvFitResult(
         as_of_date=as_of,
@@ -286,10 +492,11 @@ def run_clv(
         monthly_discount_rate=float(monthly_discount_rate),
         customers=n,
         repeat_customers=repeat_customers,
-        bgnbd=bg_fit,
+        purchase_fits=fits,
         gamma_gamma=gg_fit,
+        holdout=report,
+        choice=choice,
         converged=converged,
         reason=reason,
-        predictions_written=n,
         predictions_with_clv=with_clv,
     )

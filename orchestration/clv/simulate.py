@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from orchestration.clv._fitting import FloatArray
 from orchestration.clv.bgnbd import BgNbdParams
@@ -64,3 +65,63 @@ def simulate(
     monetary = np.zeros(n)
     monetary[repeat] = rng.gamma(gg.p * x[repeat], 1.0 / (nu[repeat] * x[repeat]))
     return SimulatedCustomers(x=x.astype(np.float64), t_x=t_x, T=T_, monetary=monetary)
+
+
+@dataclass(frozen=True)
+class SimulatedHoldout:
+    """Calibration summary (x, t_x, T) and the purchases each customer made in the holdout."""
+
+    x: FloatArray
+    t_x: FloatArray
+    T: FloatArray
+    holdout_purchases: FloatArray
+
+
+def simulate_purchases(
+    n: int,
+    params: BgNbdParams,
+    span: FloatArray | float,
+    seed: int = 0,
+    modified: bool = False,
+) -> tuple[NDArray[np.intp], FloatArray]:
+    """Repeat-purchase times of ``n`` customers over (0, span], first purchase at time 0.
+
+    ``modified=False`` is BG/NBD's story (drop-out only after a repeat purchase, so the number of
+    repeat purchases made while alive is J ~ geometric(p) on {1, 2, …}); ``modified=True`` is
+    MBG/NBD's (drop-out possible right after the first purchase too: J − 1, on {0, 1, …}). The
+    arrivals of the Poisson(λ) process over the span are drawn as uniform order statistics and
+    the first min(J, N) of them are purchases. Returns (customer index, time), sorted by both.
+    """
+    rng = np.random.default_rng(seed)
+    span_ = np.broadcast_to(np.asarray(span, dtype=np.float64), (n,)).copy()
+    rate = rng.gamma(params.r, 1.0 / params.alpha, n)
+    dropout = np.clip(rng.beta(params.a, params.b, n), 1e-12, 1.0)
+    alive_purchases = rng.geometric(dropout) - (1 if modified else 0)
+    arrivals = rng.poisson(rate * span_)
+    made = np.minimum(arrivals, alive_purchases)
+    owner = np.repeat(np.arange(n), arrivals)
+    times = rng.uniform(0.0, 1.0, owner.size) * span_[owner]
+    order = np.lexsort((times, owner))
+    owner, times = owner[order], times[order]
+    start = np.cumsum(arrivals) - arrivals
+    kept = np.arange(owner.size) - start[owner] < made[owner]
+    return owner[kept], times[kept]
+
+
+def simulate_with_holdout(
+    n: int,
+    params: BgNbdParams,
+    T: FloatArray | float,
+    holdout: float,
+    seed: int = 0,
+    modified: bool = False,
+) -> SimulatedHoldout:
+    """Simulate purchases over (0, T + holdout] (``simulate_purchases``) and split them at T."""
+    T_ = np.broadcast_to(np.asarray(T, dtype=np.float64), (n,)).copy()
+    owner, times = simulate_purchases(n, params, T_ + holdout, seed=seed, modified=modified)
+    in_calibration = times <= T_[owner]
+    x = np.bincount(owner[in_calibration], minlength=n).astype(np.float64)
+    t_x = np.zeros(n)
+    np.maximum.at(t_x, owner[in_calibration], times[in_calibration])
+    holdout_purchases = np.bincount(owner[~in_calibration], minlength=n).astype(np.float64)
+    return SimulatedHoldout(x=x, t_x=t_x, T=T_, holdout_purchases=holdout_purchases)

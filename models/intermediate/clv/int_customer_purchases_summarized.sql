@@ -1,31 +1,10 @@
 {#- The CLV model's input (KPIS.md, customer_clv; Fader, Hardie & Lee 2005): one row per
-    customer with >= 1 valid order as of as_of_date. All valid orders of one customer on one
-    UTC day are ONE purchase, whatever their value. -#}
+    customer with >= 1 valid order as of as_of_date, summarising its purchase days
+    (int_customer_purchase_days). -#}
 with
 
-orders as (
-    select * from {{ ref('fct_orders') }}
-),
-
-valid_orders as (
-    select
-        orders.customer_key,
-        orders.order_date,
-        orders.net_revenue
-    from orders
-    where
-        orders.is_valid_order
-        and orders.customer_key is not null
-        and orders.order_date <= {{ as_of_date() }}
-),
-
 purchase_days as (
-    select
-        valid_orders.customer_key,
-        valid_orders.order_date as purchase_date,
-        sum(valid_orders.net_revenue) as net_revenue
-    from valid_orders
-    group by valid_orders.customer_key, valid_orders.order_date
+    select * from {{ ref('int_customer_purchase_days') }}
 ),
 
 numbered_purchase_days as (

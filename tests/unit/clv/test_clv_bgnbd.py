@@ -154,3 +154,18 @@ def test_fit_refuses_data_without_repeat_purchases() -> None:
         bgnbd.fit([0, 0, 0], [0, 0, 0], [5, 6, 7])
     with pytest.raises(ValueError, match="no customers"):
         bgnbd.fit([], [], [])
+
+
+def test_integral_form_equals_eq_10_and_covers_degenerate_estimates(cdnow) -> None:
+    # E[Y(t) | alive] = E_p[(1/p)(1 − (1 + pt/(α+T))^−(r+x))], p ~ beta(a, b + x): the
+    # quadrature fallback must agree with eq. (10) where eq. (10) is finite…
+    t = np.full(cdnow.x.size, 39.0)
+    by_2f1 = bgnbd.expected_purchases_if_alive(PUBLISHED, 39.0, cdnow.x, cdnow.T)
+    by_quadrature = bgnbd._if_alive_by_quadrature(PUBLISHED, t, cdnow.x, cdnow.T)
+    assert by_quadrature == pytest.approx(by_2f1, rel=1e-8)
+    # …and give the homogeneous limit where the 2F1 form overflows (r, α, a, b → ∞ with
+    # λ = r/α and p = a/(a+b) fixed): (1/p)(1 − e^(−λpt)).
+    degenerate = BgNbdParams(r=1e7, alpha=1e8, a=4e5, b=6e5)
+    values = bgnbd.expected_purchases_if_alive(degenerate, 39.0, np.array([0.0, 2.0]), 30.0)
+    rate, p = 0.1, 0.4
+    assert values == pytest.approx((1 - np.exp(-rate * p * 39.0)) / p, rel=1e-3)
