@@ -27,6 +27,7 @@ def documented_settings() -> dict[str, tuple[str, str]]:
     """Every CLM_ variable with its default and meaning, from the modules that read them."""
     from orchestration.alerts.config import ALERT_ENV_VARS
     from orchestration.quality.rules import THRESHOLDS
+    from orchestration.settings import QUALITY_SETTINGS
 
     found = dict(PATH_SETTINGS)
     found |= {
@@ -35,6 +36,7 @@ def documented_settings() -> dict[str, tuple[str, str]]:
     }
     found |= {t.env: (str(t.default), t.description) for t in THRESHOLDS if t.env not in found}
     found |= ALERT_ENV_VARS
+    found |= {name: v for name, v in QUALITY_SETTINGS.items() if name not in found}
     return found
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from orchestration.settings import REPO_ROOT
+from orchestration.settings import ALERT_SETTINGS, REPO_ROOT
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,10 @@ log = logging.getLogger(__name__)
 ALERT_ENV_VARS: dict[str, tuple[str, str]] = {
     "CLM_ALERT_LOG_PATH": ("warehouse/alerts.jsonl", "JSON-lines file every alert is appended to."),
     "CLM_ALERT_WEBHOOK_URL": ("", "Slack-compatible incoming webhook; empty = no webhook."),
-    "CLM_ALERT_WEBHOOK_TIMEOUT": ("10", "Seconds before one webhook attempt gives up."),
+    "CLM_ALERT_WEBHOOK_TIMEOUT": (
+        "10",
+        "Seconds one webhook attempt may take in all (connect, send, read the answer).",
+    ),
     "CLM_ALERT_SMTP_HOST": ("", "SMTP server; empty = no email."),
     "CLM_ALERT_SMTP_PORT": ("25", "SMTP port."),
     "CLM_ALERT_SMTP_FROM": ("", "Sender address (required for email)."),
@@ -32,10 +35,11 @@ ALERT_ENV_VARS: dict[str, tuple[str, str]] = {
     "CLM_ALERT_SMTP_STARTTLS": ("false", "Upgrade the connection with STARTTLS (true/false)."),
     "CLM_ALERT_SMTP_USER": ("", "SMTP login; empty = no AUTH."),
     "CLM_ALERT_SMTP_PASSWORD": ("", "SMTP password (environment only, never in the repo)."),
-    "CLM_ALERT_SMTP_TIMEOUT": ("10", "Seconds before one SMTP attempt gives up."),
+    "CLM_ALERT_SMTP_TIMEOUT": ("10", "Seconds one SMTP attempt may take in all."),
     "CLM_ALERT_RETRIES": ("3", "Attempts per delivery channel (at least 1)."),
     "CLM_ALERT_RETRY_BACKOFF_SECONDS": ("0.5", "Wait before the 2nd attempt; doubles after."),
     "CLM_ALERT_DAGSTER_URL": ("", "Dagster web UI base URL, to link an alert's run id."),
+    **ALERT_SETTINGS,
 }
 
 _N = TypeVar("_N", int, float)
@@ -62,6 +66,8 @@ class AlertSettings:
     retries: int = 3
     retry_backoff_seconds: float = 0.5
     dagster_url: str | None = None
+    delivery_budget_seconds: float = 30.0
+    webhook_idempotent: bool = False
 
     @property
     def webhook_enabled(self) -> bool:
@@ -106,6 +112,10 @@ def load_alert_settings(environ: Mapping[str, str] | None = None) -> AlertSettin
         retries=_number(env, "CLM_ALERT_RETRIES", int, minimum=1),
         retry_backoff_seconds=_number(env, "CLM_ALERT_RETRY_BACKOFF_SECONDS", float, minimum=0.0),
         dagster_url=(text("CLM_ALERT_DAGSTER_URL") or "").rstrip("/") or None,
+        delivery_budget_seconds=_number(
+            env, "CLM_ALERT_DELIVERY_BUDGET_SECONDS", float, minimum=0.1
+        ),
+        webhook_idempotent=_flag(env, "CLM_ALERT_WEBHOOK_IDEMPOTENT"),
     )
 
 
