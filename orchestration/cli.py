@@ -161,23 +161,6 @@ def contract_sources() -> None:
         click.echo(f"wrote {path.relative_to(REPO_ROOT)}")
 
 
-@main.group()
-def quality() -> None:
-    """Great Expectations suites (expectations/)."""
-
-
-@quality.command("scaffold")
-def quality_scaffold() -> None:
-    """Add the expectations derived from dbt tests to the suites, editing them in place."""
-    from orchestration.dbt_cli import prepare_manifest
-    from orchestration.quality.scaffold import scaffold_suites
-    from orchestration.settings import REPO_ROOT
-
-    manifest = prepare_manifest()
-    for path in scaffold_suites(manifest, REPO_ROOT / "expectations" / "gx"):
-        click.echo(f"updated {path}")
-
-
 @main.command()
 def docs() -> None:
     """Generate dbt docs (target/) and the generated sections of README.md and docs/kpis.md."""

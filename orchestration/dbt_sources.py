@@ -52,6 +52,8 @@ def _column_doc(column: Column, table: Table) -> dict:
         description = f"{description} Staged as `{column.staging_name}`."
     meta: dict = {"contract_type": column.type, "required": column.required}
     if column.values:
+        # The one list of accepted values: dbt's contract_values test (macros/contract_values.sql)
+        # reads it from here for the staging column.
         meta["accepted_values"] = list(column.values)
     doc: dict = {
         "name": column.name,

@@ -309,7 +309,7 @@ _DECLARED: tuple[Setting, ...] = (
     Setting(
         "CLM_ALERT_WEBHOOK_TIMEOUT",
         "10",
-        "Seconds before one webhook attempt gives up.",
+        "Seconds one webhook attempt may take in all (connect, send, read the answer).",
         kind="float",
         minimum=0.1,
         group="alerts",
@@ -338,7 +338,7 @@ _DECLARED: tuple[Setting, ...] = (
     Setting(
         "CLM_ALERT_SMTP_TIMEOUT",
         "10",
-        "Seconds before one SMTP attempt gives up.",
+        "Seconds one SMTP attempt may take in all (connect, send, read the answer).",
         kind="float",
         minimum=0.1,
         group="alerts",
@@ -556,5 +556,37 @@ CLV_SETTINGS: dict[str, tuple[str, str]] = {
         "26",
         "Weeks before as_of_date held out to compare the CLV purchase models "
         "(marts.clv_model_holdout); 0 switches the holdout report off (docs/clv.md).",
+    ),
+}
+
+
+# settings of quality: name -> (default, description)
+QUALITY_SETTINGS: dict[str, tuple[str, str]] = {
+    "CLM_UNIT_JUMP_FACTOR": (
+        "100",
+        "Factor of a unit mistake (cents for units): a delivery whose prices move by about this "
+        "factor (or its inverse) against the shop's own history fails a blocking check.",
+    ),
+    "CLM_UNIT_JUMP_TOLERANCE": (
+        "3",
+        "How near the factor counts: a ratio between factor / tolerance and factor × tolerance "
+        "(or the inverse range) is a unit jump.",
+    ),
+    "CLM_DATA_DOCS_KEEP_RUNS": (
+        "30",
+        "Validation runs kept in the Data Docs (older results and pages are removed).",
+    ),
+}
+
+# settings of alerts: name -> (default, description)
+ALERT_SETTINGS: dict[str, tuple[str, str]] = {
+    "CLM_ALERT_DELIVERY_BUDGET_SECONDS": (
+        "30",
+        "Longest time one channel may spend on one alert, every attempt and wait included.",
+    ),
+    "CLM_ALERT_WEBHOOK_IDEMPOTENT": (
+        "false",
+        "The webhook receiver discards repeats of an Idempotency-Key, so an attempt that timed "
+        "out after sending may be retried (true/false).",
     ),
 }

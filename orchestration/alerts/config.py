@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from orchestration.settings import REPO_ROOT, block
+from orchestration.settings import ALERT_SETTINGS, REPO_ROOT, block
 
 log = logging.getLogger(__name__)
 
-# name -> (default, description), declared in the settings registry.
-ALERT_ENV_VARS: dict[str, tuple[str, str]] = block("alerts")
+# name -> (default, description), declared in the settings registry (the alert group and the
+# delivery settings added with the per-attempt deadlines).
+ALERT_ENV_VARS: dict[str, tuple[str, str]] = {**block("alerts"), **ALERT_SETTINGS}
 
 _N = TypeVar("_N", int, float)
 
@@ -47,6 +48,8 @@ class AlertSettings:
     retries: int = 3
     retry_backoff_seconds: float = 0.5
     dagster_url: str | None = None
+    delivery_budget_seconds: float = 30.0
+    webhook_idempotent: bool = False
 
     @property
     def webhook_enabled(self) -> bool:
@@ -91,6 +94,10 @@ def load_alert_settings(environ: Mapping[str, str] | None = None) -> AlertSettin
         retries=_number(env, "CLM_ALERT_RETRIES", int, minimum=1),
         retry_backoff_seconds=_number(env, "CLM_ALERT_RETRY_BACKOFF_SECONDS", float, minimum=0.0),
         dagster_url=(text("CLM_ALERT_DAGSTER_URL") or "").rstrip("/") or None,
+        delivery_budget_seconds=_number(
+            env, "CLM_ALERT_DELIVERY_BUDGET_SECONDS", float, minimum=0.1
+        ),
+        webhook_idempotent=_flag(env, "CLM_ALERT_WEBHOOK_IDEMPOTENT"),
     )
 
 

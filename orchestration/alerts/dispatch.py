@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -70,8 +70,8 @@ def send_alert(alert: Alert, settings: AlertSettings | None = None) -> DeliveryR
     log (then the whole alert is written to Python logging at ERROR instead).
 
     The log line is written after the deliveries so it carries their outcome (worst case it waits
-    ``retries × timeout`` per channel); it is written in a ``finally`` so even an interrupt during
-    a delivery leaves the alert in the log.
+    ``CLM_ALERT_DELIVERY_BUDGET_SECONDS`` per channel); it is written in a ``finally`` so even an
+    interrupt during a delivery leaves the alert in the log.
 
     Args:
         alert: the alert.
@@ -93,15 +93,24 @@ def send_alert(alert: Alert, settings: AlertSettings | None = None) -> DeliveryR
             results.append(
                 _with_retries(
                     "webhook",
-                    lambda: post_webhook(url, payload, settings.webhook_timeout),
+                    lambda seconds: post_webhook(url, payload, seconds, alert.alert_id),
+                    settings.webhook_timeout,
                     settings,
                     alert,
+                    idempotent=settings.webhook_idempotent,
                 )
             )
         if settings.smtp_enabled:
             message = build_email(settings, subject(alert), text)
             results.append(
-                _with_retries("smtp", lambda: send_email(settings, message), settings, alert)
+                _with_retries(
+                    "smtp",
+                    lambda seconds: send_email(replace(settings, smtp_timeout=seconds), message),
+                    settings.smtp_timeout,
+                    settings,
+                    alert,
+                    idempotent=False,  # mail servers do not drop a repeated Message-ID
+                )
             )
     except Exception:  # noqa: BLE001 - a bug here must still not break the pipeline
         log.exception("alert %s: delivery crashed", alert.alert_id)
@@ -119,14 +128,33 @@ def send_alert(alert: Alert, settings: AlertSettings | None = None) -> DeliveryR
 
 
 def _with_retries(
-    channel: str, attempt: Callable[[], object], settings: AlertSettings, alert: Alert
+    channel: str,
+    attempt: Callable[[float], object],
+    timeout: float,
+    settings: AlertSettings,
+    alert: Alert,
+    *,
+    idempotent: bool,
 ) -> DeliveryResult:
-    """Run ``attempt`` up to ``settings.retries`` times, backing off 1×, 2×, 4× … in between."""
+    """Run ``attempt`` up to ``settings.retries`` times, backing off 1×, 2×, 4× … in between.
+
+    Every attempt gets ``timeout`` seconds in all, cut to what is left of the channel's budget
+    (``settings.delivery_budget_seconds``); no attempt starts once the budget is spent. An
+    attempt that failed after the message went out (``may_have_arrived``) is retried only when
+    the channel is idempotent: otherwise the receiver could get the alert twice.
+    """
     attempts = max(1, settings.retries)
+    budget_ends = time.monotonic() + settings.delivery_budget_seconds
     errors: list[str] = []
-    for number in range(1, attempts + 1):
+    number = 0
+    while number < attempts:
+        left = budget_ends - time.monotonic()
+        if left <= 0.05:
+            errors.append(f"time budget of {settings.delivery_budget_seconds:g} s spent")
+            break
+        number += 1
         try:
-            attempt()
+            attempt(min(timeout, left))
         except Exception as error:  # noqa: BLE001 - DeliveryError, or a bug: both are retried
             message = str(error) if isinstance(error, DeliveryError) else repr(error)
             errors.append(message)
@@ -138,14 +166,18 @@ def _with_retries(
                 attempts,
                 message,
             )
+            if getattr(error, "may_have_arrived", False) and not idempotent:
+                errors.append("not retried: the receiver may already have the message")
+                break
             if number < attempts:
-                time.sleep(settings.retry_backoff_seconds * 2 ** (number - 1))
+                pause = settings.retry_backoff_seconds * 2 ** (number - 1)
+                time.sleep(max(0.0, min(pause, budget_ends - time.monotonic())))
             continue
         if errors:
             log.info("alert %s: %s delivered on attempt %d", alert.alert_id, channel, number)
         return DeliveryResult(channel, True, number, errors)
-    log.error("alert %s: %s not delivered after %d attempts", alert.alert_id, channel, attempts)
-    return DeliveryResult(channel, False, attempts, errors)
+    log.error("alert %s: %s not delivered after %d attempts", alert.alert_id, channel, number)
+    return DeliveryResult(channel, False, number, errors)
 
 
 def _write_log(alert: Alert, results: list[DeliveryResult], path: Path) -> tuple[bool, str | None]:

@@ -13,6 +13,51 @@ SEVERITIES = ("info", "warning", "error", "critical")
 # Enough examples to recognise the problem; a message with hundreds of values gets skipped.
 MAX_SAMPLES_SHOWN = 10
 MAX_SAMPLE_CHARS = 80
+# A step's error is shown by its first lines: the cause, not the whole traceback.
+MAX_DETAIL_LINES = 8
+
+
+@dataclass(frozen=True)
+class FailedCheck:
+    """One failed check of a run, as the run's alert lists it.
+
+    Attributes:
+        kind: "dbt test", "GE rule" or "step" (a step that failed with an error).
+        name: the dbt test, the GE suite and rule, or the step.
+        severity: "blocking" or "warning".
+        asset: the table or asset checked.
+        failing_rows: rows that broke the rule; None when not counted.
+        sample_values: a few offending rows or values.
+        details: the rule's description, or the first lines of a step's error.
+        failing_since: run id of the first of the consecutive runs this check has failed in,
+            when that is an earlier run ("still failing since run …").
+    """
+
+    kind: str
+    name: str
+    severity: str
+    asset: str | None = None
+    failing_rows: int | None = None
+    sample_values: list[Any] = field(default_factory=list)
+    details: str | None = None
+    failing_since: str | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """What identifies the failure across runs (not its counts or samples)."""
+        return f"{self.kind}|{self.name}|{self.asset or ''}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "severity": self.severity,
+            "asset": self.asset,
+            "failing_rows": self.failing_rows,
+            "sample_values": json.loads(json.dumps(list(self.sample_values), default=str)),
+            "details": self.details,
+            "failing_since": self.failing_since,
+        }
 
 
 @dataclass(frozen=True)
@@ -32,7 +77,11 @@ class Alert:
         run_id: the Dagster run id (linked when ``CLM_ALERT_DAGSTER_URL`` is set and no run_url).
         details: optional free text (the observed value, the threshold …).
         created_at: when the alert was raised (UTC).
-        alert_id: unique id, to match log lines, emails and webhook posts.
+        alert_id: unique id, to match log lines, emails and webhook posts; also the delivery id
+            every attempt carries, so a receiver can drop a retry it already has.
+        checks: a run's failed checks, when the alert reports a whole run.
+        fingerprint: stable key of the failure (same set of failed checks = same key), for
+            de-duplication by the receiver.
     """
 
     title: str
@@ -48,6 +97,8 @@ class Alert:
     details: str | None = None
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     alert_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    checks: tuple[FailedCheck, ...] = ()
+    fingerprint: str | None = None
 
     def where_to_look(self, dagster_url: str | None = None) -> list[str]:
         """Data Docs page and Dagster run, as "label: location" lines."""
@@ -79,6 +130,8 @@ class Alert:
             "run_url": self.run_url,
             "run_id": self.run_id,
             "details": self.details,
+            "fingerprint": self.fingerprint,
+            "checks": [check.to_dict() for check in self.checks],
         }
 
 
@@ -97,8 +150,46 @@ def format_samples(values: list[Any]) -> str:
     return ", ".join(shown) + (f" … and {more} more" if more > 0 else "")
 
 
+def _render_check(check: FailedCheck) -> list[str]:
+    failing = "not counted" if check.failing_rows is None else str(check.failing_rows)
+    since = f", still failing since run {check.failing_since}" if check.failing_since else ""
+    lines = [
+        f"- [{check.severity}] {check.kind} {check.name}"
+        + (f" on {check.asset}" if check.asset else "")
+        + f": failing rows {failing}{since}"
+    ]
+    if check.sample_values:
+        lines.append(f"    examples: {format_samples(check.sample_values)}")
+    if check.details:
+        lines.extend(f"    {line}" for line in check.details.splitlines()[:MAX_DETAIL_LINES])
+    return lines
+
+
+def _render_run(alert: Alert, dagster_url: str | None) -> str:
+    blocking = sum(check.severity == "blocking" for check in alert.checks)
+    lines = [
+        subject(alert),
+        "",
+        f"{len(alert.checks)} failed ({blocking} blocking, {len(alert.checks) - blocking} warning):",
+    ]
+    for check in alert.checks:
+        lines.extend(_render_check(check))
+    if alert.details:
+        lines.append(f"Details: {alert.details}")
+    places = alert.where_to_look(dagster_url)
+    lines.append("Where to look:")
+    lines.extend(f"  - {place}" for place in places or ["(no Data Docs page or run recorded)"])
+    lines.append(
+        f"Raised at {alert.created_at.isoformat()} (alert {alert.alert_id}, "
+        f"fingerprint {alert.fingerprint or '-'})"
+    )
+    return "\n".join(lines)
+
+
 def render_text(alert: Alert, dagster_url: str | None = None) -> str:
     """The message body every channel uses: what failed, how badly, examples, where to look."""
+    if alert.checks:
+        return _render_run(alert, dagster_url)
     failing = "not counted" if alert.failing_rows is None else str(alert.failing_rows)
     lines = [
         subject(alert),
@@ -124,6 +215,9 @@ def slack_payload(alert: Alert, dagster_url: str | None = None) -> dict[str, Any
     body = text.split("\n", 2)[2] if text.count("\n") >= 2 else text
     return {
         "text": text,
+        # The receiver's handle to drop a retried delivery, and to group repeats of a failure.
+        "delivery_id": alert.alert_id,
+        "fingerprint": alert.fingerprint,
         "blocks": [
             {"type": "header", "text": {"type": "plain_text", "text": subject(alert)[:150]}},
             # Slack limits a section's text to 3000 characters.

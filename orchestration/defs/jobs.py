@@ -2,6 +2,8 @@
 
 from dagster import AssetSelection, DefaultScheduleStatus, ScheduleDefinition, define_asset_job
 
+from orchestration.defs.alerts.hooks import RUN_ALERT_HOOKS
+
 PIPELINE_JOB_NAME = "clm_pipeline"
 
 clm_pipeline = define_asset_job(
@@ -11,6 +13,8 @@ clm_pipeline = define_asset_job(
         "Landing files → raw → dbt (staging, identity, marts) → CLV → Great Expectations → "
         "publish to the BI file. What `clm run` and `make run` execute."
     ),
+    # The run's one alert, after its last step, in the run's own process (no daemon needed).
+    hooks=RUN_ALERT_HOOKS,
 )
 
 daily_refresh = ScheduleDefinition(

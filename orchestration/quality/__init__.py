@@ -1,17 +1,17 @@
 """Data quality: Great Expectations suites (expectations/) run in SQL on the DuckDB warehouse.
 
-Public API: ``validate_suite``, ``validate_all``, ``SuiteResult``, ``data_docs_index``,
-``scaffold_suites`` (import it from ``orchestration.quality.scaffold``).
+Structure is dbt's (tests in the models' YAML); the suites here hold the statistical and
+operational rules of ``rules.py``. Public API: ``validate_suite``, ``validate_all``,
+``SuiteResult``, ``data_docs_index``; ``suites.write_suites`` writes the GE project.
 """
 
 from orchestration.quality.project import data_docs_index
 from orchestration.quality.results import ExpectationOutcome, SuiteResult
-from orchestration.quality.runner import blocking_failed, validate_all, validate_suite
+from orchestration.quality.runner import validate_all, validate_suite
 
 __all__ = [
     "ExpectationOutcome",
     "SuiteResult",
-    "blocking_failed",
     "data_docs_index",
     "validate_all",
     "validate_suite",

@@ -2,8 +2,8 @@
 
 One data source (``clm_duckdb``, SQL on DuckDB through duckdb-engine) whose connection string
 is ``duckdb:///${CLM_DUCKDB_PATH}``: GE substitutes the variable when it connects, so nothing
-machine-specific is committed. One table asset per dbt model (asset name = model name), one
-suite, one validation definition and one checkpoint per model, all named after the model.
+machine-specific is committed. One table asset, suite, validation definition and checkpoint per
+suite of ``rules.SUITES``, all named after the suite (``suites.py`` writes them).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ BATCH_DEFINITION_NAME = "whole_table"
 DATA_DOCS_SITE = "local_site"
 CONNECTION_STRING = "duckdb:///${CLM_DUCKDB_PATH}"
 # Stable ids: every id the project writes is a uuid5 of what it names, so regenerating a file
-# gives the same bytes (STYLE.md: recreated objects with new ids make noisy diffs).
+# gives the same bytes (recreated objects with new ids make noisy diffs).
 ID_NAMESPACE = uuid.UUID("6c1f0d2e-6a43-4c5e-9d55-2f1f0c6f5a10")
 
 

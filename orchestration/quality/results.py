@@ -2,7 +2,8 @@
 
 ``audit.validation_results`` gets one row per expectation per run, appended, so publishing,
 alerts and the run summary read quality from SQL. ``audit.run_metrics`` keeps the metrics of
-each successful validation run: the drift expectations compare the current data with them.
+every validation run; ``audit.baseline_runs`` lists the runs that published with every check
+passing, and only their metrics are the baseline the drift expectations compare with.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ create table if not exists audit.validation_results (
     error varchar,
     data_docs_path varchar
 );
+alter table audit.validation_results add column if not exists rule varchar;
 create table if not exists audit.run_metrics (
     run_id varchar not null,
     recorded_at timestamp not null,
@@ -43,7 +45,29 @@ create table if not exists audit.run_metrics (
     metric varchar not null,
     value double
 );
+create table if not exists audit.baseline_runs (
+    run_id varchar not null,
+    accepted_at timestamp not null
+);
 """
+
+VALIDATION_COLUMNS = (
+    "run_id",
+    "validated_at",
+    "suite",
+    "asset",
+    "expectation_id",
+    "expectation_type",
+    '"column"',
+    "severity",
+    "success",
+    "unexpected_count",
+    "observed_value",
+    "sample_values",
+    "error",
+    "data_docs_path",
+    "rule",
+)
 
 
 @dataclass(frozen=True)
@@ -61,6 +85,8 @@ class ExpectationOutcome:
     description: str | None = None
     # Set when GE raised or returned no result: the outcome is then a failure, never a pass.
     error: str | None = None
+    # The rule's key (``meta.key``, e.g. ``units:unit_price_jump``).
+    rule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +164,7 @@ def write_suite_result(con: duckdb.DuckDBPyConnection, result: SuiteResult) -> i
             _json_text(outcome.sample_values[:MAX_SAMPLE_VALUES]),
             outcome.error,
             result.data_docs_path,
+            outcome.rule,
         )
         for outcome in result.outcomes
     ]
@@ -160,12 +187,13 @@ def write_suite_result(con: duckdb.DuckDBPyConnection, result: SuiteResult) -> i
                 None,
                 result.error,
                 result.data_docs_path,
+                None,
             )
         )
     if rows:
         con.executemany(
-            "insert into audit.validation_results values "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"insert into audit.validation_results ({', '.join(VALIDATION_COLUMNS)}) "
+            f"values ({', '.join('?' for _ in VALIDATION_COLUMNS)})",
             rows,
         )
     return len(rows)
@@ -178,9 +206,19 @@ def record_run_metrics(
     suite: str,
     metrics: dict[str, float | None],
 ) -> None:
-    """Append this run's metrics: the baseline the next run's drift checks compare with."""
+    """Append this run's metrics: the baseline of later runs once the run is accepted."""
     ensure_audit_tables(con)
     con.executemany(
         "insert into audit.run_metrics values (?, ?, ?, ?, ?)",
         [(run_id, recorded_at, suite, name, value) for name, value in sorted(metrics.items())],
     )
+
+
+def accept_baseline(con: duckdb.DuckDBPyConnection, run_id: str, accepted_at: datetime) -> None:
+    """Make ``run_id``'s metrics the drift baseline (call only for a clean, published run)."""
+    ensure_audit_tables(con)
+    exists = con.execute(
+        "select count(*) from audit.baseline_runs where run_id = ?", [run_id]
+    ).fetchone()
+    if not exists or not exists[0]:
+        con.execute("insert into audit.baseline_runs values (?, ?)", [run_id, accepted_at])

@@ -2,15 +2,18 @@
 
 ``validate_suite`` runs one suite's checkpoint (its validation definition plus the Data Docs
 action), reduces GE's result to a ``SuiteResult``, appends it to ``audit.validation_results``
-and, when no blocking expectation failed, stores the run metrics the next drift checks compare
-with. The DuckDB lock is respected throughout: our own connection is closed while GE works, and
+and stores the run metrics of the suite's tables (they become the drift baseline only once the
+run publishes with every check passing: ``results.accept_baseline``). Data Docs keep the last
+``CLM_DATA_DOCS_KEEP_RUNS`` runs of each suite. The DuckDB lock is respected throughout: our own connection is closed while GE works, and
 GE's engines are disposed before we return, so dbt or the next step can open the file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
+import os
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -22,7 +25,7 @@ import duckdb
 import sqlalchemy as sa
 
 from orchestration.quality.gx_duckdb_fix import apply_duckdb_fix
-from orchestration.quality.project import DATA_DOCS_SITE, open_context, suite_names
+from orchestration.quality.project import DATA_DOCS_SITE, gx_dir, open_context, suite_names
 from orchestration.quality.results import (
     MAX_SAMPLE_VALUES,
     SEVERITIES,
@@ -33,8 +36,8 @@ from orchestration.quality.results import (
     record_run_metrics,
     write_suite_result,
 )
-from orchestration.quality.rules import DRIFT_METRICS, THRESHOLDS
-from orchestration.settings import get_settings
+from orchestration.quality.rules import DRIFT_METRICS, SUITES, THRESHOLDS
+from orchestration.settings import QUALITY_SETTINGS, get_settings
 from orchestration.sql import string_literal
 
 log = logging.getLogger(__name__)
@@ -52,11 +55,21 @@ def threshold_values(expectation_metas: Iterable[dict[str, Any]] = ()) -> dict[s
     values: dict[str, Any] = {t.variable: t.current() for t in THRESHOLDS}
     env_set = {t.variable for t in THRESHOLDS if t.current() != t.default}
     for meta in expectation_metas:
-        threshold = (meta or {}).get("threshold") or {}
-        variable = threshold.get("variable")
-        if variable and variable not in env_set and "default" in threshold:
-            values[variable] = threshold["default"]
+        for threshold in (meta or {}).get("thresholds") or []:
+            variable = threshold.get("variable")
+            if variable and variable not in env_set and "default" in threshold:
+                values[variable] = threshold["default"]
     return values
+
+
+def docs_keep_runs() -> int:
+    """``CLM_DATA_DOCS_KEEP_RUNS``: validation runs kept per suite (at least 1)."""
+    name = "CLM_DATA_DOCS_KEEP_RUNS"
+    raw = os.environ.get(name) or QUALITY_SETTINGS[name][0]
+    try:
+        return max(1, int(raw))
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a whole number of runs") from None
 
 
 def _set_variables_sql(values: dict[str, Any]) -> list[str]:
@@ -124,6 +137,7 @@ def outcome_from_result(validation_result: Any) -> ExpectationOutcome:
         sample_values=list(result.get("partial_unexpected_list") or [])[:MAX_SAMPLE_VALUES],
         description=getattr(config, "description", None) or meta.get("description"),
         error=error,
+        rule=meta.get("key"),
     )
 
 
@@ -186,7 +200,13 @@ def _run_checkpoint(
     """Run the suite's checkpoint; returns outcomes, relation, docs path and unexpected queries."""
     from great_expectations.core.run_identifier import RunIdentifier
 
+    from orchestration.quality.suites import prune_history  # suites imports this package
+
     apply_duckdb_fix()
+    gx = gx_dir(project)
+    # Room for this run within the bounded history; the checkpoint's Data Docs action then
+    # rebuilds the index from what is left.
+    prune_history(gx, suite_name, docs_keep_runs() - 1)
     context = open_context(duckdb_path, project)
     checkpoint = context.checkpoints.get(suite_name)
     validation_definition = checkpoint.validation_definitions[0]
@@ -204,7 +224,10 @@ def _run_checkpoint(
     try:
         _attach_variables(datasource.get_execution_engine().engine, statements)
         _attach_variables(datasource.get_engine(), statements)
-        result = checkpoint.run(run_id=RunIdentifier(run_name=run_id, run_time=validated_at))
+        # GE prints a notice for every query that reads tables besides {batch}, as the
+        # cross-table rules do by design; keep it out of the run's output.
+        with contextlib.redirect_stdout(io.StringIO()):
+            result = checkpoint.run(run_id=RunIdentifier(run_name=run_id, run_time=validated_at))
         identifier, suite_result = next(iter(result.run_results.items()))
         outcomes = [outcome_from_result(r) for r in suite_result.results]
         return outcomes, relation, _docs_path(context, identifier), queries
@@ -220,10 +243,10 @@ def validate_suite(
     run_id: str | None = None,
     record: bool = True,
 ) -> SuiteResult:
-    """Validate one suite (name = dbt model name) against the warehouse file.
+    """Validate one suite (``rules.SUITES``) against the warehouse file.
 
-    Appends the outcome to ``audit.validation_results`` and, when no blocking expectation
-    failed, this run's drift metrics to ``audit.run_metrics`` (``record=False`` skips both).
+    Appends the outcome to ``audit.validation_results`` and this run's drift metrics of the
+    suite's tables to ``audit.run_metrics`` (``record=False`` skips both).
     Never raises for data problems: a suite that cannot run comes back with ``error`` set,
     which counts as a blocking failure.
     """
@@ -263,8 +286,8 @@ def validate_suite(
         )
         if record:
             write_suite_result(con, result)
-            if result.blocking_passed:
-                _record_drift_metrics(con, result, relation)
+            if result.error is None:
+                _record_drift_metrics(con, result)
     log.info(result.summary())
     return result
 
@@ -278,14 +301,17 @@ def _with_samples(
     return ExpectationOutcome(**{**outcome.__dict__, "sample_values": samples})
 
 
-def _record_drift_metrics(
-    con: duckdb.DuckDBPyConnection, result: SuiteResult, relation: str
-) -> None:
+def _record_drift_metrics(con: duckdb.DuckDBPyConnection, result: SuiteResult) -> None:
+    suite = next((s for s in SUITES if s.name == result.suite), None)
+    if suite is None:
+        return
     metrics = {}
     for metric in DRIFT_METRICS:
-        if metric.model != result.suite:
+        if metric.relation not in suite.reads or not any(
+            o.rule == f"drift:{metric.name}" for o in result.outcomes
+        ):
             continue
-        row = con.execute(metric.value_sql.format(table=relation)).fetchone()
+        row = con.execute(metric.value_sql.format(table=metric.relation)).fetchone()
         metrics[metric.name] = float(row[0]) if row and row[0] is not None else None
     if metrics:
         record_run_metrics(con, result.run_id, result.validated_at, result.suite, metrics)
@@ -306,8 +332,3 @@ def validate_all(
         validate_suite(name, duckdb_path, project=project, run_id=run_id, record=record)
         for name in names
     ]
-
-
-def blocking_failed(results: Iterable[SuiteResult]) -> bool:
-    """True when any suite failed a blocking expectation or could not run."""
-    return any(not r.blocking_passed for r in results)

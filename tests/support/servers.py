@@ -131,3 +131,95 @@ def smtp_server(recorder: SmtpRecorder, **options: Any) -> Iterator[int]:
         yield port
     finally:
         controller.stop()
+
+
+class SlowHttpServer:
+    """A TCP server on 127.0.0.1 that takes every request and answers badly: never (``mode=
+    "silent"``), or one byte of an HTTP answer every ``interval`` seconds (``"trickle"``).
+
+    Counts the requests it read in full (``requests``), so a test can tell how many POSTs the
+    client made. Used as ``with SlowHttpServer("silent") as server: … server.url …``.
+    """
+
+    def __init__(self, mode: str, interval: float = 1.0) -> None:
+        if mode not in ("silent", "trickle"):
+            raise ValueError(mode)
+        self.mode, self.interval = mode, interval
+        self.requests: list[bytes] = []
+        self._stop = threading.Event()
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(16)
+        self._listener.settimeout(0.2)
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def url(self) -> str:
+        host, port = self._listener.getsockname()[:2]
+        return f"http://{host}:{port}/services/T000/B000/secret-token-xyz"
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            thread = threading.Thread(target=self._handle, args=(conn,), daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _handle(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(0.2)
+            data = b""
+            while b"\r\n\r\n" not in data and not self._stop.is_set():
+                try:
+                    chunk = conn.recv(65536)
+                except TimeoutError:
+                    continue
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            while len(body) < length and not self._stop.is_set():
+                try:
+                    chunk = conn.recv(65536)
+                except TimeoutError:
+                    continue
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                body += chunk
+            self.requests.append(head + b"\r\n\r\n" + body)
+            answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+            sent = 0
+            while not self._stop.is_set():
+                if self.mode == "trickle" and sent < len(answer):
+                    try:
+                        conn.sendall(answer[sent : sent + 1])
+                    except OSError:
+                        return
+                    sent += 1
+                self._stop.wait(self.interval)
+
+    def __enter__(self) -> SlowHttpServer:
+        thread = threading.Thread(target=self._serve, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._listener.close()
+        for thread in self._threads:
+            thread.join(timeout=5)

@@ -1,30 +1,40 @@
-"""Alerts on failed runs. Failed expectations alert from their checks (defs/quality), because a
-failed asset check does not fail a Dagster run (dagster issue 29896) and so never reaches a
-run-failure sensor."""
+"""Alerts on failed runs that could not alert themselves.
+
+Every run sends its own alert from the job's hooks (``hooks.py``), daemon or not. This sensor,
+which runs only under the Dagster daemon, covers what hooks cannot see: a run whose process died
+or that failed before its first step. A run that alerted already is skipped, so a failure is
+never alerted twice.
+"""
 
 from dagster import DefaultSensorStatus, RunFailureSensorContext, run_failure_sensor
 
-from orchestration.alerts.dispatch import send_alert
-from orchestration.alerts.model import Alert
+from orchestration.alerts.model import FailedCheck
+from orchestration.alerts.run_alert import already_alerted, send_run_alert
 
 
 @run_failure_sensor(
     name="alert_on_run_failure",
     monitor_all_code_locations=False,
     default_status=DefaultSensorStatus.RUNNING,
-    description="Sends an alert (log, webhook, email) for every failed run of this project.",
+    description="Alerts (log, webhook, email) on a failed run that did not alert itself.",
 )
 def alert_on_run_failure(context: RunFailureSensorContext) -> None:
+    run = context.dagster_run
+    if already_alerted(run.run_id):
+        return
     failure = context.failure_event
-    message = failure.message if failure else "the run failed"
+    message = (failure.message if failure else None) or "the run failed"
     step_failures = context.get_step_failure_events()
-    steps = ", ".join(event.step_key or "?" for event in step_failures) or "unknown step"
-    send_alert(
-        Alert(
-            title=f"Pipeline run failed: {context.dagster_run.job_name} ({steps})",
-            severity="error",
-            asset=steps,
-            run_id=context.dagster_run.run_id,
-            details=(message or "")[:2000],
-        )
+    steps = ", ".join(event.step_key or "?" for event in step_failures) or "the run"
+    send_run_alert(
+        run.run_id,
+        [
+            FailedCheck(
+                kind="step",
+                name=steps,
+                severity="blocking",
+                details="\n".join(message.strip().splitlines()[:8]),
+            )
+        ],
+        job_name=run.job_name,
     )

@@ -1,8 +1,10 @@
-"""Great Expectations suites as Dagster asset checks, one per suite, on the suite's model.
+"""Great Expectations suites as Dagster asset checks, one per suite (``quality/rules.SUITES``).
 
-Blocking checks (any failed `blocking` expectation) stop what depends on the asset, so the BI
-publication does not happen. Every failed expectation is alerted from here: a failed check does
-not fail the run (dagster issue 29896), so a run-failure sensor would never see it.
+A suite reads a few tables; its check sits on the one of them built last (no other table it
+reads is downstream of it) and waits for the others, so it never runs before its data exists.
+Blocking checks (any failed `blocking` rule) stop what depends on the asset, and the BI
+publication depends on every model. Failures are alerted once per run, after the checks, by the
+job's hooks (``defs/alerts``), not from here.
 """
 
 import json
@@ -18,105 +20,61 @@ from dagster import (
 )
 
 from orchestration.defs.dbt.project import dbt_project
+from orchestration.quality.rules import SUITES, Suite
 from orchestration.settings import get_settings
-
-# Python assets (not dbt models) that have suites.
-PYTHON_ASSET_KEYS = {"customer_clv_model": AssetKey(["marts", "customer_clv_model"])}
 
 
 def _manifest() -> dict:
     return json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
 
 
-def _asset_key(node: dict) -> AssetKey:
-    return AssetKey([node["config"].get("schema") or "main", node["name"]])
-
-
-def _model_asset_keys(manifest: dict) -> dict[str, AssetKey]:
-    keys = {
-        node["name"]: _asset_key(node)
-        for node in manifest["nodes"].values()
+def _node_ids_by_relation(manifest: dict) -> dict[str, str]:
+    return {
+        f"{node['config'].get('schema') or 'main'}.{node['name']}": unique_id
+        for unique_id, node in manifest["nodes"].items()
         if node["resource_type"] in ("model", "snapshot")
     }
-    return {**keys, **PYTHON_ASSET_KEYS}
 
 
-def _referenced_models(manifest: dict) -> dict[str, set[AssetKey]]:
-    """Per model, the other models its dbt tests read (relationships): the suite generated from
-    those tests queries them too, so its check must wait until they are built. A parent built
-    from the model itself is left out: the scaffold checks that relationship in the parent's
-    suite instead (a dependency on it would be a cycle)."""
-    from orchestration.quality.scaffold import depends_on
-
-    nodes = manifest["nodes"]
-    referenced: dict[str, set[AssetKey]] = {}
-    for test in nodes.values():
-        attached = test.get("attached_node")
-        if test["resource_type"] != "test" or not attached or attached not in nodes:
-            continue
-        for parent_id in test["depends_on"]["nodes"]:
-            parent = nodes.get(parent_id)
-            if (
-                parent_id != attached
-                and parent
-                and parent["resource_type"] == "model"
-                and not depends_on(manifest, parent_id, attached)
-            ):
-                referenced.setdefault(nodes[attached]["name"], set()).add(_asset_key(parent))
-    return referenced
+def _ancestors(manifest: dict, node_id: str) -> set[str]:
+    nodes, seen, stack = manifest["nodes"], set(), [node_id]
+    while stack:
+        for parent in (nodes.get(stack.pop()) or {}).get("depends_on", {}).get("nodes", []):
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    return seen
 
 
-def _alert_failures(context: AssetCheckExecutionContext, result) -> None:
-    from orchestration.alerts.dispatch import send_alert
-    from orchestration.alerts.model import Alert
-
-    failed = [o for o in result.outcomes if not o.success]
-    if result.error:
-        send_alert(
-            Alert(
-                title=f"{result.suite}: the suite could not run",
-                severity="error",
-                suite=result.suite,
-                asset=result.asset,
-                run_id=context.run.run_id,
-                data_docs_url=result.data_docs_path,
-                details=result.error,
-            )
-        )
-    for outcome in failed:
-        column = f"({outcome.column})" if outcome.column else ""
-        send_alert(
-            Alert(
-                title=f"{result.suite}: {outcome.expectation_type}{column} failed",
-                severity="error" if outcome.severity == "blocking" else "warning",
-                suite=result.suite,
-                expectation=f"{outcome.expectation_type}{column}",
-                asset=result.asset,
-                failing_rows=outcome.unexpected_count,
-                sample_values=list(outcome.sample_values or []),
-                data_docs_url=result.data_docs_path,
-                run_id=context.run.run_id,
-                details=outcome.error or (outcome.description or None),
-            )
-        )
+def home_relation(suite: Suite, manifest: dict) -> str:
+    """The relation the suite's check sits on: one of its reads that none of the others is
+    built from (so waiting for the others cannot form a cycle)."""
+    ids = _node_ids_by_relation(manifest)
+    reads = [relation for relation in suite.reads if relation in ids]
+    for candidate in reads:
+        if not any(ids[candidate] in _ancestors(manifest, ids[other]) for other in reads):
+            return candidate
+    raise ValueError(f"suite {suite.name}: none of {suite.reads} is a dbt model of this project")
 
 
-def _suite_check(suite: str, asset_key: AssetKey, reads: set[AssetKey]) -> AssetChecksDefinition:
+def _key(relation: str) -> AssetKey:
+    return AssetKey(relation.split("."))
+
+
+def _suite_check(suite: Suite, home: str) -> AssetChecksDefinition:
     @asset_check(
-        asset=asset_key,
-        name=f"ge_{suite}",
-        additional_deps=sorted(reads - {asset_key}, key=lambda key: key.path),
+        asset=_key(home),
+        name=f"ge_{suite.name}",
+        additional_deps=[_key(r) for r in suite.reads if r != home],
         blocking=True,
-        description=f"Great Expectations suite `{suite}` (expectations/gx/expectations).",
+        description=f"Great Expectations suite `{suite.name}`: {suite.description}",
     )
     def _check(context: AssetCheckExecutionContext) -> AssetCheckResult:
         from orchestration.quality.runner import validate_suite
 
-        result = validate_suite(suite, get_settings().duckdb_path, run_id=context.run.run_id)
+        result = validate_suite(suite.name, get_settings().duckdb_path, run_id=context.run.run_id)
         context.log.info(result.summary())
         failed = [o for o in result.outcomes if not o.success]
-        if failed or result.error:
-            _alert_failures(context, result)
         blocking = bool(result.error or result.blocking_failures)
         return AssetCheckResult(
             passed=result.success,
@@ -127,8 +85,7 @@ def _suite_check(suite: str, asset_key: AssetKey, reads: set[AssetKey]) -> Asset
                 "warning_failures": len(result.warning_failures),
                 "failed": [
                     {
-                        "expectation": o.expectation_type,
-                        "column": o.column,
+                        "rule": o.rule,
                         "severity": o.severity,
                         "unexpected_count": o.unexpected_count,
                         "sample_values": [str(v) for v in (o.sample_values or [])][:10],
@@ -144,17 +101,9 @@ def _suite_check(suite: str, asset_key: AssetKey, reads: set[AssetKey]) -> Asset
 
 
 def build_suite_checks() -> Sequence[AssetChecksDefinition]:
-    """One check per suite file whose name is a model (or Python asset) of this project."""
-    from orchestration.quality.project import suite_names
-
+    """One check per suite of ``rules.SUITES``."""
     manifest = _manifest()
-    keys = _model_asset_keys(manifest)
-    reads = _referenced_models(manifest)
-    return [
-        _suite_check(suite, keys[suite], reads.get(suite, set()))
-        for suite in suite_names()
-        if suite in keys
-    ]
+    return [_suite_check(suite, home_relation(suite, manifest)) for suite in SUITES]
 
 
 suite_checks = build_suite_checks()

@@ -47,3 +47,12 @@ def test_malformed_values_fall_back_to_defaults():
     )
     assert settings.smtp_port == 25 and not settings.smtp_starttls and settings.retries == 1
     assert str(settings.log_path) == "/tmp/h-alerts/x/alerts.jsonl"
+
+
+def test_delivery_budget_and_idempotent_webhook():
+    defaults = load_alert_settings({})
+    assert defaults.delivery_budget_seconds == 30.0 and not defaults.webhook_idempotent
+    settings = load_alert_settings(
+        {"CLM_ALERT_DELIVERY_BUDGET_SECONDS": "4.5", "CLM_ALERT_WEBHOOK_IDEMPOTENT": "yes"}
+    )
+    assert settings.delivery_budget_seconds == 4.5 and settings.webhook_idempotent

@@ -133,22 +133,28 @@ def test_groups_follow_the_dbt_folders(asset_graph):
 
 
 def test_great_expectations_suites_are_blocking_checks(definitions, asset_graph):
-    from orchestration.quality.project import suite_names
+    from orchestration.quality.rules import SUITES
 
     checks = {(c.asset_key, c.name) for c in asset_graph.asset_check_keys}
-    suites = suite_names()
-    assert suites, "the GX project has no suites"
-    ge_checks = [c for c in checks if c[1].startswith("ge_")]
-    assert len(ge_checks) >= len([s for s in suites if s != "customer_clv_model"])
-    assert (AssetKey(["marts", "fct_orders"]), "ge_fct_orders") in checks
+    ge_checks = {name for _key, name in checks if name.startswith("ge_")}
+    assert ge_checks == {f"ge_{suite.name}" for suite in SUITES}
+    assert (AssetKey(["staging", "stg_shop__order_lines"]), "ge_units") in checks
     repo = definitions.get_repository_def()
-    spec = next(
+    specs = [
         spec
         for assets_def in repo.asset_checks_defs_by_key.values()
         for spec in assets_def.check_specs
-        if spec.name == "ge_fct_orders"
-    )
-    assert spec.blocking
+        if spec.name.startswith("ge_")
+    ]
+    assert specs and all(spec.blocking for spec in specs)
+
+
+def test_the_job_alerts_from_its_own_hooks(definitions):
+    job = definitions.resolve_job_def("clm_pipeline")
+    assert {hook.name for hook in job.hook_defs} == {
+        "run_alert_after_success",
+        "run_alert_after_failure",
+    }
 
 
 def test_job_schedule_and_sensors(definitions):

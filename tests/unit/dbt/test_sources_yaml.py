@@ -74,10 +74,15 @@ def test_staging_model_documents_every_contract_column(table) -> None:
         assert re.search(rf"\bas {column.staged_as}\b", sql), f"{model_name}: no {column.staged_as}"
         assert documented[column.staged_as].get("description")
         if column.values:
+            # The values are the contract's, read by the contract_values test: never retyped.
             tests = documented[column.staged_as].get("data_tests", [])
-            accepted = [test["accepted_values"] for test in tests if "accepted_values" in test]
-            assert accepted, f"{model_name}.{column.staged_as}: no accepted_values test"
-            assert accepted[0]["arguments"]["values"] == list(column.values)
+            checked = [test["contract_values"] for test in tests if "contract_values" in test]
+            assert checked, f"{model_name}.{column.staged_as}: no contract_values test"
+            arguments = checked[0]["arguments"]
+            assert arguments["source_table"] == f"{table.source}.{table.name}"
+            assert arguments.get("contract_column", column.staged_as) == column.name
+            assert checked[0]["config"]["where"] == "not is_quarantined"
+            assert not [test for test in tests if "accepted_values" in test]
             for value in column.values:
                 assert f"'{value}'" in sql, f"{model_name}: accepted value {value!r} not checked"
     assert required <= set(documented)

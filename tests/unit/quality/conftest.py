@@ -7,28 +7,22 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.quality.scaffold import scaffold_suites
+from orchestration.quality.suites import write_suites
 
-from .fixtures import build_warehouse, write_manifest
+from .fixtures import build_operations_warehouse
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
 @pytest.fixture()
-def manifest(tmp_path: Path) -> Path:
-    """A small dbt manifest (two staging models, one mart, their tests)."""
-    return write_manifest(tmp_path / "manifest.json")
-
-
-@pytest.fixture()
 def warehouse(tmp_path: Path) -> Path:
-    """A DuckDB file with the manifest's tables and known violations."""
-    return build_warehouse(tmp_path / "warehouse.duckdb")
+    """A DuckDB file with the tables the operations and reconciliation suites read."""
+    return build_operations_warehouse(tmp_path / "warehouse.duckdb")
 
 
 @pytest.fixture()
-def project(tmp_path: Path, manifest: Path) -> Path:
-    """A GX project root scaffolded from the manifest (results and Data Docs stay in tmp)."""
+def project(tmp_path: Path) -> Path:
+    """A GX project root written from the rules (results and Data Docs stay in tmp)."""
     root = tmp_path / "expectations"
-    scaffold_suites(manifest, root / "gx")
+    write_suites(root / "gx")
     return root

@@ -1,124 +1,116 @@
-"""Small hand-made warehouses and manifests for the quality tests (no dbt, no landing data)."""
+"""Small hand-made warehouses for the quality tests (no dbt, no landing data).
+
+Shops are built delivery by delivery: each delivery is one orders file and one order-lines file
+with its own load id, as the loader stamps them (``_load_id``, ``_file_name``).
+"""
 
 from __future__ import annotations
 
-import json
+import random
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
-PACKAGE = "customer_lifecycle_warehouse"
+STAGING_DDL = """
+create schema if not exists staging;
+create table if not exists staging.stg_shop__orders (
+    order_id varchar, currency varchar, subtotal double, is_quarantined boolean,
+    _load_id bigint, _file_name varchar
+);
+create table if not exists staging.stg_shop__order_lines (
+    order_line_id varchar, order_id varchar, sku varchar, quantity integer, unit_price double,
+    is_quarantined boolean, _load_id bigint, _file_name varchar
+);
+create table if not exists staging.stg_row_accounting (
+    source varchar, table_name varchar, raw_rows bigint, staged_rows bigint,
+    duplicates_removed bigint, quarantined_rows bigint, is_balanced boolean
+);
+"""
 
 
-def model_node(name: str, schema: str, columns: list[str]) -> tuple[str, dict[str, Any]]:
-    """A manifest entry for a model."""
-    unique_id = f"model.{PACKAGE}.{name}"
-    return unique_id, {
-        "resource_type": "model",
-        "name": name,
-        "alias": name,
-        "schema": schema,
-        "config": {"materialized": "table"},
-        "columns": {c: {"name": c} for c in columns},
-    }
+@dataclass(frozen=True)
+class Shop:
+    """A catalogue: sku -> unit price in the shop's unit (dollars)."""
+
+    prices: dict[str, float]
+    currency: str = "USD"
+
+    @classmethod
+    def priced(cls, low: float, high: float, products: int = 12, seed: int = 1) -> Shop:
+        rng = random.Random(seed)
+        return cls({f"SKU-{i:03d}": round(rng.uniform(low, high), 2) for i in range(products)})
 
 
-def test_node(
-    name: str, model: str, column: str, severity: str = "ERROR", **kwargs: Any
-) -> tuple[str, dict[str, Any]]:
-    """A manifest entry for a dbt generic test attached to ``model.column``."""
-    model_id = f"model.{PACKAGE}.{model}"
-    depends = [model_id]
-    if name == "relationships":
-        depends.append(f"model.{PACKAGE}.{kwargs['to'].split(chr(39))[1]}")
-    unique_id = f"test.{PACKAGE}.{name}_{model}_{column}"
-    return unique_id, {
-        "resource_type": "test",
-        "name": f"{name}_{model}_{column}",
-        "attached_node": model_id,
-        "column_name": column,
-        "config": {"severity": severity},
-        "depends_on": {"nodes": depends},
-        "test_metadata": {
-            "name": name,
-            "kwargs": {"column_name": column, "model": "{{ get_where_subquery(...) }}", **kwargs},
-        },
-    }
-
-
-def write_manifest(path: Path) -> Path:
-    """A manifest with two staging models, a mart and their tests."""
-    nodes = dict(
-        [
-            model_node(
-                "stg_shop__orders",
-                "staging",
-                [
-                    "order_id",
-                    "shop_customer_id",
-                    "financial_status",
-                    "currency",
-                    "subtotal",
-                    "is_quarantined",
-                ],
-            ),
-            model_node("stg_shop__customers", "staging", ["shop_customer_id", "email"]),
-            model_node("kpi_monthly", "marts", ["month", "net_revenue", "repeat_purchase_rate"]),
-            model_node(
-                "fct_orders", "marts", ["order_id", "order_date", "is_valid_order", "net_revenue"]
-            ),
-            test_node("unique", "stg_shop__orders", "order_id"),
-            test_node("not_null", "stg_shop__orders", "order_id"),
-            test_node(
-                "accepted_values",
-                "stg_shop__orders",
-                "financial_status",
-                severity="warn",
-                values=["paid", "refunded"],
-            ),
-            test_node(
-                "relationships",
-                "stg_shop__orders",
-                "shop_customer_id",
-                to="ref('stg_shop__customers')",
-                field="shop_customer_id",
-            ),
-            test_node("unique", "stg_shop__customers", "shop_customer_id"),
-        ]
-    )
-    path.write_text(json.dumps({"nodes": nodes}), encoding="utf-8")
-    return path
-
-
-def build_warehouse(path: Path) -> Path:
-    """Tables matching the manifest, with one NULL order_id, one duplicate, one orphan."""
+def add_delivery(
+    path: Path,
+    shop: Shop,
+    *,
+    load_id: int,
+    orders: int = 30,
+    scale: float = 1.0,
+    price_noise: float = 0.0,
+    seed: int = 0,
+) -> str:
+    """Append one delivery (orders file + lines file) to the staging tables; returns its
+    lines file name. ``scale`` multiplies every amount (100 = exported in cents);
+    ``price_noise`` moves each price by up to that fraction (ordinary price changes)."""
+    rng = random.Random(seed or load_id)
+    orders_file = f"shop/orders_{load_id:03d}.csv"
+    lines_file = f"shop/order_lines_{load_id:03d}.csv"
+    order_rows, line_rows = [], []
+    skus = sorted(shop.prices)
+    for number in range(orders):
+        order_id = f"L{load_id}-O{number}"
+        subtotal = 0.0
+        for line in range(rng.randint(1, 3)):
+            sku = rng.choice(skus)
+            quantity = rng.randint(1, 2)
+            price = shop.prices[sku] * (1 + rng.uniform(-price_noise, price_noise)) * scale
+            price = round(price, 2)
+            subtotal += price * quantity
+            line_rows.append(
+                (f"{order_id}-{line}", order_id, sku, quantity, price, False, load_id, lines_file)
+            )
+        order_rows.append(
+            (order_id, shop.currency, round(subtotal, 2), False, load_id, orders_file)
+        )
     con = duckdb.connect(str(path))
+    try:
+        con.execute(STAGING_DDL)
+        con.executemany(
+            "insert into staging.stg_shop__orders values (?, ?, ?, ?, ?, ?)", order_rows
+        )
+        con.executemany(
+            "insert into staging.stg_shop__order_lines values (?, ?, ?, ?, ?, ?, ?, ?)", line_rows
+        )
+    finally:
+        con.close()
+    return lines_file
+
+
+def build_operations_warehouse(path: Path) -> Path:
+    """The tables the operations and reconciliation suites read, all passing."""
+    con = duckdb.connect(str(path))
+    con.execute(STAGING_DDL)
     con.execute(
         """
-        create schema staging; create schema marts;
-        create table staging.stg_shop__customers as
-            select * from (values ('c1', 'a@x.io'), ('c2', 'b@x.io')) as t(shop_customer_id, email);
-        create table staging.stg_shop__orders as
-            select * from (values
-                ('o1', 'c1', 'paid', 'USD', 10.0, false),
-                ('o2', 'c2', 'refunded', 'USD', 20.0, false),
-                (null, 'c1', 'paid', 'USD', 30.0, false),
-                ('o4', 'c9', 'paid', 'USD', 40.0, false),
-                ('o5', 'c1', 'odd', 'USD', 250000.0, false)
-            ) as t(order_id, shop_customer_id, financial_status, currency, subtotal, is_quarantined);
-        create schema raw;
-        create table raw.shop__orders as select 'o1' as order_id;
+        create schema raw; create schema marts; create schema intermediate;
+        create table raw.shop__orders as select 'o' || i as order_id from range(40) as r(i);
+        create table raw.shop__order_lines as select 'l' || i as order_line_id from range(40) as r(i);
         create table marts.fct_orders as
             select
                 'o' || i as order_id,
                 date '2026-01-01' + cast(i % 10 as integer) as order_date,
                 true as is_valid_order,
-                50.0 as net_revenue
+                cast(50 as double) as net_revenue
             from range(40) as r(i);
-        create table marts.kpi_monthly as
-            select * from (values (date '2026-01-01', 100.0, 0.5), (date '2026-02-01', 50.0, 0.6))
-                as t(month, net_revenue, repeat_purchase_rate);
+        create table marts.fct_order_lines as select 'l' || i as order_line_id from range(40) as r(i);
+        create table marts.dim_customers as select 'c' || i as customer_key from range(10) as r(i);
+        create table marts.email_campaign_performance as
+            select 'c1' as campaign_id, 100 as delivered, 40 as opened;
+        create table intermediate.int_as_of_date as select date '2026-01-10' as as_of_date;
+        insert into staging.stg_row_accounting values ('shop', 'orders', 40, 40, 0, 0, true);
         """
     )
     con.close()
