@@ -38,8 +38,8 @@ run: $(STAMP) $(DAGSTER_HOME) manifest  ## the main job end to end: sample data 
 	$(BIN)/clm run
 
 test: $(STAMP)  ## the whole test suite: lint, dbt parse, pytest (unit, integration, end to end)
-	$(BIN)/ruff check orchestration tests
-	$(BIN)/ruff format --check orchestration tests
+	$(BIN)/ruff check orchestration tools benchmarks tests
+	$(BIN)/ruff format --check orchestration tools benchmarks tests
 	$(BIN)/sqlfluff lint $(SQL_DIRS)
 	$(BIN)/dbt parse --quiet
 	$(BIN)/pytest
@@ -48,12 +48,12 @@ dev: $(STAMP) $(DAGSTER_HOME) manifest  ## open the Dagster UI on http://127.0.0
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000
 
 lint: $(STAMP)  ## ruff and sqlfluff
-	$(BIN)/ruff check orchestration tests
+	$(BIN)/ruff check orchestration tools benchmarks tests
 	$(BIN)/sqlfluff lint $(SQL_DIRS)
 
 format: $(STAMP)  ## format Python and fix SQL style
-	$(BIN)/ruff format orchestration tests
-	$(BIN)/ruff check --fix orchestration tests
+	$(BIN)/ruff format orchestration tools benchmarks tests
+	$(BIN)/ruff check --fix orchestration tools benchmarks tests
 	$(BIN)/sqlfluff fix $(SQL_DIRS)
 
 docs: $(STAMP)  ## dbt docs and the README's generated sections

@@ -21,7 +21,7 @@ LANDING_ASSET_KEY = AssetKey(["landing", "files"])
 @asset(key=LANDING_ASSET_KEY, group_name="ingest", kinds={"file"})
 def landing_files(context: AssetExecutionContext) -> MaterializeResult:
     """The landing folder (`CLM_LANDING_DIR`). Filled with the default sample data when empty."""
-    from orchestration.generator import ensure_sample_data
+    from tools.generator import ensure_sample_data
 
     settings = get_settings()
     generated = ensure_sample_data(

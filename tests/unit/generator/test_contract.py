@@ -1,4 +1,4 @@
-"""The clean output follows the landing contract (LANDING.md, landing_contract.yml)."""
+"""The clean output follows the landing contract (docs/landing-contract.md, landing_contract.yml)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from orchestration import contract
-from orchestration.generator import GenerationReport
+from tools.generator import GenerationReport
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})?$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -1,4 +1,4 @@
-"""Writes generated rows into the landing layout of LANDING.md.
+"""Writes generated rows into the landing layout of docs/landing-contract.md.
 
 ``<out>/<source>/<table>/<table>_<export date>_<full|incr>[_part-NNN].<ext>``: the first export
 is a full export, the later ones increments. Files are written under a temporary name and
@@ -18,7 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .. import contract
+from orchestration import contract
+
 from .common import EXPORT_COLUMN
 from .formats import iso_text
 from .scales import EXPORT_DATES

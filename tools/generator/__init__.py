@@ -1,4 +1,4 @@
-"""Sample data for the landing contract (../shared/LANDING.md), deterministic for a seed.
+"""Sample data for the landing contract (docs/landing-contract.md), deterministic for a seed.
 
 ``generate(out_dir, scale, seed, dirty)`` writes every landing table of the contract into
 ``<out_dir>/<source>/<table>/``; ``ensure_sample_data`` does so only when a landing folder has no
@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ..contract import FILE_FORMATS
+from orchestration.contract import FILE_FORMATS
+
 from .build import GenerationReport, run
 from .scales import SCALES, Scale
 
@@ -28,7 +29,7 @@ def generate(
 
     Same ``scale`` and ``seed`` give byte-identical files. Files of an earlier run with the same
     names are replaced; other files in ``out_dir`` are left alone. With ``dirty``, the bad input
-    of LANDING.md is added and listed in ``GenerationReport.injections``.
+    of docs/landing-contract.md is added and listed in ``GenerationReport.injections``.
     """
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")

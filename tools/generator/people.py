@@ -161,7 +161,7 @@ def _emails(
 def email_variants(emails: pa.Array, share: float, rng: np.random.Generator) -> pa.Array:
     """The same addresses as another system stores them: some capitalised, padded, upper-cased.
 
-    Normalising (trim + lower-case, LANDING.md) gives the original back, so identity still links.
+    Normalising (trim + lower-case, docs/landing-contract.md) gives the original back, so identity still links.
     """
     n = len(emails)
     pick = rng.random(n)

@@ -86,11 +86,6 @@ def to_calendar_day(operational: np.ndarray) -> np.ndarray:
     return np.interp(operational, CUMULATIVE, np.arange(DAYS + 1, dtype=float))
 
 
-def to_operational(day_fraction: np.ndarray) -> np.ndarray:
-    """Operational time for fractional calendar days since the start."""
-    return np.interp(day_fraction, np.arange(DAYS + 1, dtype=float), CUMULATIVE)
-
-
 def seconds_from_operational(operational: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Epoch seconds: the calendar day of each operational time, at a typical hour of day."""
     day = np.minimum(np.floor(to_calendar_day(operational)).astype(np.int64), DAYS - 1)
@@ -108,8 +103,3 @@ def month_index(seconds: np.ndarray) -> np.ndarray:
     return (
         np.asarray(seconds).astype("datetime64[s]").astype("datetime64[M]").astype(int) % 12
     ) + 1
-
-
-def export_index(seconds: np.ndarray, export_seconds: np.ndarray) -> np.ndarray:
-    """Which export file (0 = the full export) first contains something that happened then."""
-    return np.searchsorted(export_seconds, seconds, side="left")

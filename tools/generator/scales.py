@@ -13,7 +13,7 @@ from datetime import date
 START_DATE = date(2023, 7, 1)
 END_DATE = date(2025, 12, 31)
 
-# A full export as of the first date, then monthly increments (LANDING.md: a file is never
+# A full export as of the first date, then monthly increments (docs/landing-contract.md: a file is never
 # changed; new data and new versions of old rows come as new files).
 EXPORT_DATES = (date(2025, 9, 30), date(2025, 10, 31), date(2025, 11, 30), date(2025, 12, 31))
 

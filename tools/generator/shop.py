@@ -348,7 +348,7 @@ def _refunds(
     at = np.concatenate([at, second_at])
     amount = np.concatenate([amount, second_amount])
     k = len(order_row)
-    no_currency = rng.random(k) < 0.2  # the order's currency, LANDING.md
+    no_currency = rng.random(k) < 0.2  # the order's currency, docs/landing-contract.md
     reason = np.where(cancelled[order_row], "order cancelled", pick(rng, REFUND_REASONS, k))
     return with_export(
         pa.table(
