@@ -11,14 +11,18 @@ from datetime import date
 
 import numpy as np
 
-from .scales import END_DATE, START_DATE
+from .scales import END_DATE, NEXT_DAY, START_DATE
 
 EPOCH = date(1970, 1, 1)
 START_DAY = (START_DATE - EPOCH).days
-END_DAY = (END_DATE - EPOCH).days + 1  # exclusive: the end date is a whole day of data
+# Exclusive: the simulated history runs through NEXT_DAY (the day-after increment's day).
+END_DAY = (NEXT_DAY - EPOCH).days + 1
 DAYS = END_DAY - START_DAY
 START_SECOND = START_DAY * 86_400
 END_SECOND = END_DAY * 86_400
+# Exclusive end of the full data set (its last export): END_DATE is a whole day of data.
+DATA_END_DAY = (END_DATE - EPOCH).days + 1
+DATA_DAYS = DATA_END_DAY - START_DAY
 
 # Share of a day's orders per hour (UTC-ish shop time): quiet nights, an evening peak.
 _HOURS = np.array(
