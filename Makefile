@@ -13,7 +13,7 @@ export DBT_PROJECT_DIR ?= $(CURDIR)
 # The venv first on PATH, so every tool (dagster-dbt looks up `dbt`) is the pinned one.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test dev lint format manifest docs generate clean lock help
+.PHONY: run test dev lint format manifest docs generate clean lock help bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -61,6 +61,12 @@ docs: $(STAMP)  ## dbt docs and the README's generated sections
 
 generate: $(STAMP)  ## sample data into $$CLM_LANDING_DIR (default landing/), scale s
 	$(BIN)/clm generate --scale s --seed 42
+
+# Tiers to benchmark and those that also get a daily incremental run (make bench TIERS="xs s").
+TIERS ?= xs s m l
+INCREMENT_TIERS ?= m l
+bench: $(STAMP) manifest  ## benchmark each tier (TIERS="xs s m l"): benchmarks/results/<date>-<machine>.json + .md
+	nice -n 10 $(BIN)/python -m benchmarks.bench --tiers $(TIERS) --increment-tiers $(INCREMENT_TIERS)
 
 lock: $(STAMP)  ## rewrite requirements.lock from the current environment
 	@{ echo "# Exact versions that install together offline on Python 3.11 (pip freeze of a clean install)."; \
