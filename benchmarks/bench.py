@@ -663,18 +663,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         "parts": args.parts,
         "tiers": {},
     }
-    for tier in args.tiers:
-        results["tiers"][tier] = run_tier(tier, args)
-    results["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    results["scaling"] = scaling(results["tiers"])
-    results["not_run"] = {t: "not in --tiers" for t in ("xs", "s", "m", "l") if t not in args.tiers}
     args.out.mkdir(parents=True, exist_ok=True)
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in args.machine)
-    stem = f"{results['started_at'][:10]}-{safe}"
-    (args.out / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    (args.out / f"{stem}.md").write_text(markdown(results), encoding="utf-8")
-    print(f"wrote {args.out / stem}.json and .md")
+    stem = args.out / f"{results['started_at'][:10]}-{safe}"
+    for tier in args.tiers:
+        results["tiers"][tier] = run_tier(tier, args)
+        write_results(results, args.tiers, stem)  # after every tier: a long run loses nothing
+    print(f"wrote {stem}.json and .md")
     return 0
+
+
+def write_results(results: dict[str, Any], tiers: Sequence[str], stem: Path) -> None:
+    """``<stem>.json`` and ``<stem>.md`` of the tiers measured so far."""
+    results["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    results["scaling"] = scaling(results["tiers"])
+    results["not_run"] = {
+        t: "not in --tiers" if t not in tiers else "not finished"
+        for t in ("xs", "s", "m", "l")
+        if t not in results["tiers"]
+    }
+    stem.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    stem.with_suffix(".md").write_text(markdown(results), encoding="utf-8")
 
 
 if __name__ == "__main__":
