@@ -519,7 +519,13 @@ def scaling(tiers: dict[str, Any]) -> list[dict[str, Any]]:
                  "wall_s": run["wall_s"] if run else None, "cpu_s": run["cpu_s"] if run else None,
                  "peak_tree_rss_mb": run["peak_tree_rss_mb"] if run else None,
                  "marginal_cpu_s_per_million_rows": None}  # fmt: skip
-        if run and previous and rows > previous["landing_rows"]:
+        if (
+            run
+            and previous
+            and rows > previous["landing_rows"]
+            and run["cpu_s"] is not None
+            and previous["cpu_s"] is not None
+        ):
             point["marginal_cpu_s_per_million_rows"] = round(
                 (run["cpu_s"] - previous["cpu_s"]) / ((rows - previous["landing_rows"]) / 1e6), 1
             )
