@@ -13,7 +13,7 @@ export DBT_PROJECT_DIR ?= $(CURDIR)
 # The venv first on PATH, so every tool (dagster-dbt looks up `dbt`) is the pinned one.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test dev lint format manifest docs generate clean lock help browser
+.PHONY: run test dev lint format manifest docs generate clean lock help bench browser
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,8 +40,8 @@ run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml  ## the main job end to end: sample d
 	@$(BIN)/clm run
 
 test: $(STAMP) browser  ## the whole test suite: lint, dbt parse, pytest (unit, integration, faults, end to end)
-	$(BIN)/ruff check orchestration tools tests
-	$(BIN)/ruff format --check orchestration tools tests
+	$(BIN)/ruff check orchestration tools benchmarks tests
+	$(BIN)/ruff format --check orchestration tools benchmarks tests
 	$(BIN)/sqlfluff lint $(SQL_DIRS)
 	$(BIN)/python -m orchestration.dbt_cli
 	$(BIN)/pytest
@@ -50,12 +50,12 @@ dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml manifest  ## open the Dagster UI on h
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000
 
 lint: $(STAMP)  ## ruff and sqlfluff
-	$(BIN)/ruff check orchestration tools tests
+	$(BIN)/ruff check orchestration tools benchmarks tests
 	$(BIN)/sqlfluff lint $(SQL_DIRS)
 
 format: $(STAMP)  ## format Python and fix SQL style
-	$(BIN)/ruff format orchestration tools tests
-	$(BIN)/ruff check --fix orchestration tools tests
+	$(BIN)/ruff format orchestration tools benchmarks tests
+	$(BIN)/ruff check --fix orchestration tools benchmarks tests
 	$(BIN)/sqlfluff fix $(SQL_DIRS)
 
 docs: $(STAMP)  ## dbt docs and the generated sections of README.md and docs/kpis.md
@@ -63,6 +63,12 @@ docs: $(STAMP)  ## dbt docs and the generated sections of README.md and docs/kpi
 
 generate: $(STAMP)  ## sample data into $$CLM_LANDING_DIR (default landing/), scale s
 	$(BIN)/clm generate --scale s --seed 42
+
+# Tiers to benchmark and those that also get a daily incremental run (make bench TIERS="xs s").
+TIERS ?= xs s m l
+INCREMENT_TIERS ?= m l
+bench: $(STAMP) manifest  ## benchmark each tier (TIERS="xs s m l"): benchmarks/results/<date>-<machine>.json + .md
+	nice -n 10 $(BIN)/python -m benchmarks.bench --tiers $(TIERS) --increment-tiers $(INCREMENT_TIERS)
 
 lock: $(STAMP)  ## rewrite requirements.lock from the current environment
 	@{ echo "# Exact versions that install together offline on Python 3.11 (pip freeze of a clean install)."; \

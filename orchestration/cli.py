@@ -118,7 +118,7 @@ def _exit(code: int) -> None:
 )
 def generate(scale: str, seed: int, out: Path | None, dirty: bool) -> None:
     """Write sample landing files for every table of the contract."""
-    from orchestration.generator import generate as generate_data
+    from tools.generator import generate as generate_data
 
     out = out or get_settings().landing_dir
     report = generate_data(out, scale=scale, seed=seed, dirty=dirty, progress=click.echo)

@@ -125,7 +125,7 @@ def prepare_landing(
     if landing.is_dir() and _has_files(landing):
         return False
     # Dev tooling, imported only when the demo folder needs it.
-    from orchestration.generator import generate
+    from tools.generator import generate
 
     scale = scale or current.sample_scale
     seed = current.sample_seed if seed is None else seed

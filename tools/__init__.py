@@ -1,1 +1,2 @@
-"""Developer tools: not needed to run the warehouse (README rendering, sample data)."""
+"""Developer tools that are not part of the runtime: the sample-data generator and the README
+renderer."""

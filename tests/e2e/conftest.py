@@ -22,7 +22,7 @@ from support.pipeline import (
 def clean_run(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path) -> CleanRun:
     """The pipeline on the xs sample (generated here first: the runtime never generates), in
     process."""
-    from orchestration.generator import generate
+    from tools.generator import generate
     from orchestration.pipeline import run_pipeline
 
     root = tmp_path_factory.mktemp("e2e")

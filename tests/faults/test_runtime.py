@@ -182,7 +182,7 @@ def _raw_rows(warehouse: Path) -> tuple[int, int]:
 
 @pytest.fixture
 def xs_landing(root: Path) -> Iterator[Path]:
-    from orchestration.generator import generate
+    from tools.generator import generate
 
     generate(root / "landing", scale="xs", seed=11, dirty=False, progress=lambda _line: None)
     yield root

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestration.generator import GenerationReport, generate
+from tools.generator import GenerationReport, generate
 
 
 @pytest.fixture(scope="session")
@@ -21,7 +21,7 @@ def clean_again(tmp_path_factory: pytest.TempPathFactory) -> GenerationReport:
 
 @pytest.fixture(scope="session")
 def dirty(tmp_path_factory: pytest.TempPathFactory) -> GenerationReport:
-    """The xs data set for seed 43 with the bad input of LANDING.md."""
+    """The xs data set for seed 43 with the bad input of docs/landing-contract.md."""
     return generate(
         tmp_path_factory.mktemp("dirty"), "xs", seed=43, dirty=True, progress=lambda _: None
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-import orchestration.generator as generator
+import tools.generator as generator
 
 
 def test_scales_grow() -> None:

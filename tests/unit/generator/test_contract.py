@@ -1,4 +1,4 @@
-"""The clean output follows the landing contract (LANDING.md, landing_contract.yml)."""
+"""The clean output follows the landing contract (docs/landing-contract.md, landing_contract.yml)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from orchestration import contract
-from orchestration.generator import GenerationReport
+from tools.generator import GenerationReport
+from tools.generator.writer import EXTRA_COLUMNS
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})?$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -88,9 +89,12 @@ def test_files_conform_to_the_contract(clean: GenerationReport, table: contract.
     rows_seen = 0
     for path in sorted(folder.iterdir()):
         header, row_iter = read_rows(path)
-        assert set(header) <= set(table.column_names), f"{path.name}: unknown columns"
+        extras = set(EXTRA_COLUMNS.get((table.source, table.name), ())) - set(table.column_names)
+        assert set(header) <= set(table.column_names) | extras, f"{path.name}: unknown columns"
         assert set(table.required_columns) <= set(header), f"{path.name}: required missing"
         rows = list(row_iter)
+        for name in extras & set(header):  # optional booleans the contract gains later
+            assert {str(row[name]).lower() for row in rows} <= BOOLEANS, f"{path.name}: {name}"
         rows_seen += len(rows)
         for column in table.columns:
             values = [row.get(column.name) for row in rows]
@@ -134,3 +138,14 @@ def test_feedback_scores_fit_their_type(clean: GenerationReport) -> None:
     for row in rows:
         score = int(str(row["score"]))
         assert (0 <= score <= 10) if row["feedback_type"] == "nps" else (1 <= score <= 5)
+
+
+def test_contacts_and_customers_carry_sms_opt_in(clean: GenerationReport) -> None:
+    for table in ("crm/contacts", "shop/customers"):
+        values: set[str] = set()
+        for path in (clean.out_dir / table).iterdir():
+            header, rows = read_rows(path)
+            assert "sms_opt_in" in header, path.name
+            values |= {str(row["sms_opt_in"]).lower() for row in rows}
+        # Both answers occur, each in a spelling the contract accepts for booleans.
+        assert len(values) >= 2 and values <= BOOLEANS, (table, values)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestration.generator import GenerationReport
+from tools.generator import GenerationReport
 
 
 def data_files(root: Path) -> list[Path]:

@@ -1,4 +1,4 @@
-"""``dirty=True`` injects every bad input of LANDING.md, where the report says."""
+"""``dirty=True`` injects every bad input of docs/landing-contract.md, where the report says."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import json
 import pytest
 
 from orchestration import contract
-from orchestration.generator import GenerationReport
+from tools.generator import GenerationReport
 
-# Every kind of bad input LANDING.md lists, as the report names it.
+# Every kind of bad input docs/landing-contract.md lists, as the report names it.
 LANDING_KINDS = {
     "too_many_fields", "too_few_fields", "trailing_empty_field", "unparseable_value",
     "missing_required_value", "exact_duplicate_row", "key_versions", "invalid_email",
@@ -149,9 +149,9 @@ def test_tables_written_as_parquet_get_a_dirty_csv_beside_them(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     # Large scales write events and order lines as parquet; a tiny "large" scale checks that path.
-    from orchestration.generator.build import run
-    from orchestration.generator.dirty import inject
-    from orchestration.generator.scales import Scale
+    from tools.generator.build import run
+    from tools.generator.dirty import inject
+    from tools.generator.scales import Scale
 
     class TinyLarge(Scale):
         @property

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
-from orchestration.generator import GenerationReport
+from tools.generator import GenerationReport
 
 
 def read_folder(folder: Path) -> pa.Table:

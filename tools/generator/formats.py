@@ -1,4 +1,4 @@
-"""Vectorised formatting of values the way the source systems write them (LANDING.md)."""
+"""Vectorised formatting of values the way the source systems write them (docs/landing-contract.md)."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def timestamps(
 
     ``suffix``: ``offset`` writes local time with its offset (``+02:00``; ``Z`` when the offset
     is 0 and the source writes it so), ``z`` writes UTC with ``Z``, ``naive`` writes UTC with no
-    offset (LANDING.md: taken as UTC).
+    offset (docs/landing-contract.md: taken as UTC).
     """
     seconds = np.asarray(seconds, dtype=np.int64)
     offsets = np.broadcast_to(np.asarray(offset_minutes, dtype=np.int64), seconds.shape)

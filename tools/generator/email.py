@@ -7,7 +7,7 @@ import pyarrow as pa
 
 from . import formats as fmt
 from . import timeline
-from .common import DAY, Counters, clip_to_end, export_of, with_export
+from .common import DAY, Counters, export_of, with_export
 from .people import People, email_variants
 
 EMAIL_COST_PER_SEND_CENTS = 0.09
@@ -25,7 +25,8 @@ class Campaigns:
     """Every campaign of the data set (the same for all chunks)."""
 
     def __init__(self, people_total: int, rng: np.random.Generator) -> None:
-        days = np.arange(timeline.START_DAY, timeline.END_DAY)
+        # Campaigns of the full data set only: its one file is exported with the full export.
+        days = np.arange(timeline.START_DAY, timeline.DATA_END_DAY)
         weekday = (days + 3) % 7
         as_dates = days.astype("datetime64[D]")
         month = (as_dates.astype("datetime64[M]").astype(int) % 12) + 1
@@ -39,7 +40,8 @@ class Campaigns:
         n = len(self.day)
         hour = np.where(self.channel == "email", 9, 17)
         self.sent_seconds = self.day * DAY + hour * 3600 + rng.integers(0, 1800, n)
-        self.target_share = np.where(self.channel == "email", rng.uniform(0.3, 0.8, n), 1.0)
+        # ~50 email events per person over the history (scale l: ~50M).
+        self.target_share = np.where(self.channel == "email", rng.uniform(0.25, 0.7, n), 1.0)
         self.campaign_id = np.array(
             fmt.ids("CMP", np.arange(1, n + 1), 5).to_pylist(), dtype=object
         )
@@ -149,7 +151,10 @@ def make_events(
     campaign = np.concatenate(parts_campaign) if parts_campaign else np.zeros(0, np.int32)
     person = np.concatenate(parts_person) if parts_person else np.zeros(0, np.int64)
     kind = np.concatenate(parts_type) if parts_type else np.zeros(0, np.int8)
-    at = clip_to_end(np.concatenate(parts_time)) if parts_time else np.zeros(0, np.int64)
+    at = np.concatenate(parts_time) if parts_time else np.zeros(0, np.int64)
+    # Opens and clicks after the simulated end have not happened yet (no pile-up on its last second).
+    happened = at < timeline.END_SECOND
+    campaign, person, kind, at = campaign[happened], person[happened], kind[happened], at[happened]
     order = np.lexsort((kind, at))
     campaign, person, kind, at = campaign[order], person[order], kind[order], at[order]
     m = len(at)

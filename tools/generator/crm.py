@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 from . import formats as fmt
 from . import reference as ref
 from . import timeline
-from .common import DAY, Counters, clip_to_end, export_of, pick, with_export
+from .common import DAY, EXPORT_ENDS, Counters, clip_to_end, export_of, pick, with_export
 from .people import People, email_variants
 from .shop import Shop, phones
 
@@ -91,6 +91,7 @@ def make_contacts(people: People, rng: np.random.Generator) -> pa.Table:
                 "referred_by_contact_id": referrer_id,
                 "marketing_opt_in": fmt.booleans(opt_in, "yesno" if final else "YesNo"),
                 "secondary_email": secondary_email,
+                "sms_opt_in": fmt.booleans(people.sms_opt_in[rows], "truefalse" if final else "10"),
             }
         )
 
@@ -128,11 +129,15 @@ def make_tickets(
             people.arrival_seconds[from_prospects] + rng.integers(0, 20 * DAY, len(from_prospects)),
         ]
     )
-    opened = clip_to_end(base)
+    # Tickets that would open after the simulated end have not happened yet (no pile-up there).
+    happened = base < timeline.END_SECOND
+    person, opened = person[happened], base[happened]
     order = np.argsort(opened, kind="stable")
     person, opened = person[order], opened[order]
     n = len(person)
     resolve = clip_to_end(opened + rng.exponential(1.5 * DAY, n).astype(np.int64) + 600)
+    # A ticket row is written once, with the file of its opening: resolved no later than that.
+    resolve = np.minimum(resolve, EXPORT_ENDS[export_of(opened)] - 1)
     recent = opened > timeline.END_SECOND - 5 * DAY
     status = np.where(rng.random(n) < 0.5, "resolved", "closed").astype(object)
     status[recent & (rng.random(n) < 0.5)] = "open"
@@ -178,17 +183,17 @@ def make_feedback(
     """NPS answers (0-10) from some buyers and reviews (1-5) of some orders."""
     buyers = np.flatnonzero(people.is_buyer)
     nps_people = buyers[rng.random(len(buyers)) < 0.18]
-    nps_at = clip_to_end(
-        people.arrival_seconds[nps_people] + rng.integers(7 * DAY, 200 * DAY, len(nps_people))
-    )
+    nps_at = people.arrival_seconds[nps_people] + rng.integers(7 * DAY, 200 * DAY, len(nps_people))
     review_orders = np.flatnonzero(rng.random(len(shop.order_person)) < 0.05)
     review_people = shop.order_person[review_orders]
-    review_at = clip_to_end(
-        shop.order_seconds[review_orders] + rng.integers(3 * DAY, 30 * DAY, len(review_orders))
+    review_at = shop.order_seconds[review_orders] + rng.integers(
+        3 * DAY, 30 * DAY, len(review_orders)
     )
     person = np.concatenate([nps_people, review_people])
     at = np.concatenate([nps_at, review_at])
     is_nps = np.arange(len(person)) < len(nps_people)
+    happened = at < timeline.END_SECOND  # answers after the simulated end have not come yet
+    person, at, is_nps = person[happened], at[happened], is_nps[happened]
     order = np.argsort(at, kind="stable")
     person, at, is_nps = person[order], at[order], is_nps[order]
     n = len(person)

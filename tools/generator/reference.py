@@ -209,7 +209,7 @@ PLANS = (
 )
 PLAN_WEIGHTS = np.array([0.08, 0.07, 0.45, 0.15, 0.1, 0.15])
 
-# The true acquisition channels of people, as the marketing channels of LANDING.md, with each
+# The true acquisition channels of people, as the marketing channels of docs/landing-contract.md, with each
 # system's spellings. utm_source NULL = no UTM parameters (direct).
 CHANNELS = (
     "paid_search",

@@ -16,7 +16,7 @@ from .common import DAY, Counters, clip_to_end, export_of, pick, with_export
 from .people import People, email_variants
 
 GUEST_SHARE_OF_ACCOUNT_ORDERS = 0.04
-ABANDONED_PER_COMPLETED = 1.9  # ~65 % of checkouts abandoned
+ABANDONED_PER_COMPLETED = 7 / 3  # 70 % of checkouts abandoned, a typical e-commerce rate
 REFUND_REASONS = ("damaged in transit", "wrong item", "customer request", "late delivery", "taste")
 PHONE_PREFIX = {"US": "+1", "CA": "+1", "GB": "+44", "DE": "+49", "FR": "+33", "NL": "+31",
                 "ES": "+34", "IT": "+39", "IE": "+353", "AU": "+61"}  # fmt: skip
@@ -348,7 +348,7 @@ def _refunds(
     at = np.concatenate([at, second_at])
     amount = np.concatenate([amount, second_amount])
     k = len(order_row)
-    no_currency = rng.random(k) < 0.2  # the order's currency, LANDING.md
+    no_currency = rng.random(k) < 0.2  # the order's currency, docs/landing-contract.md
     reason = np.where(cancelled[order_row], "order cancelled", pick(rng, REFUND_REASONS, k))
     return with_export(
         pa.table(
@@ -383,10 +383,22 @@ def _checkouts(
     """A completed checkout for every web/app order, and abandoned ones around them."""
     online = np.flatnonzero((source_channel == "web") | (source_channel == "app"))
     done_at = seconds[online] - rng.integers(60, 1800, len(online))
-    k = int(round(len(online) * ABANDONED_PER_COMPLETED))
-    who = rng.integers(0, len(people), k)
-    op = people.arrival_op[who] + rng.random(k) * (timeline.TOTAL - people.arrival_op[who])
-    abandoned_at = timeline.seconds_from_operational(op, rng)
+    k = int(round(len(online) * ABANDONED_PER_COMPLETED)) if len(online) else 0
+    # Abandoned carts follow the orders in time (so the abandonment rate is ~70 % in every
+    # month, not rising towards the end): each lies within ten days of a random online order
+    # (mirrored to before it where it would fall after the simulated end), half by the same
+    # person, the others by anyone known by then.
+    near = online[rng.integers(0, max(len(online), 1), k)]
+    gap = rng.integers(-10 * DAY, 10 * DAY, k)
+    abandoned_at = seconds[near] + gap
+    abandoned_at = np.where(
+        abandoned_at < timeline.END_SECOND, abandoned_at, seconds[near] - np.abs(gap)
+    )
+    by_arrival = np.argsort(people.arrival_seconds, kind="stable")
+    known = np.searchsorted(people.arrival_seconds[by_arrival], abandoned_at, side="right")
+    anyone = by_arrival[(rng.random(k) * np.maximum(known, 1)).astype(np.int64)]
+    who = np.where(rng.random(k) < 0.5, person[near], anyone)
+    abandoned_at = np.maximum(abandoned_at, people.arrival_seconds[who])
     abandoned_email = email_variants(people.email.take(pa.array(who)), 0.1, rng)
     anonymous = rng.random(k) < 0.08
     logged_in = people.has_account[who] & (rng.random(k) < 0.6) & ~anonymous
@@ -475,6 +487,7 @@ def _customers(people: People, counters: Counters, rng: np.random.Generator) -> 
                     np.where(final & changes, updated, created), offsets, "offset"
                 ),
                 "accepts_marketing": fmt.booleans(opted, "10" if final else "truefalse"),
+                "sms_opt_in": fmt.booleans(people.sms_opt_in[rows], "yesno"),
             }
         )
 

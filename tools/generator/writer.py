@@ -1,7 +1,7 @@
-"""Writes generated rows into the landing layout of LANDING.md.
+"""Writes generated rows into the landing layout of docs/landing-contract.md.
 
 ``<out>/<source>/<table>/<table>_<export date>_<full|incr>[_part-NNN].<ext>``: the first export
-is a full export, the later ones increments. Files are written under a temporary name and
+is a full export, the later ones (and the day-after increment) increments. Files are written under a temporary name and
 renamed, so a sensor watching the landing folder never sees half a file.
 """
 
@@ -18,10 +18,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .. import contract
+from orchestration import contract
+
 from .common import EXPORT_COLUMN
 from .formats import iso_text
-from .scales import EXPORT_DATES
+from .scales import EXPORT_DATES, FILE_DATES
 
 
 @dataclass(frozen=True)
@@ -35,13 +36,26 @@ class WrittenFile:
     rows: int
 
 
+# Optional columns written beyond the landing contract as this package reads it (the contract
+# gains them; until then the loader keeps them as unknown extra columns).
+EXTRA_COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("crm", "contacts"): ("sms_opt_in",),
+    ("shop", "customers"): ("sms_opt_in",),
+}
+
+
 @dataclass
 class LandingWriter:
-    """Writes tables into one landing folder and remembers what it wrote."""
+    """Writes tables into one landing folder and remembers what it wrote.
+
+    Only rows of the file dates in ``exports`` (indexes into FILE_DATES) are written: the full
+    data set's exports by default, the day-after increment for ``generate(day_after=True)``.
+    """
 
     out_dir: Path
     progress: Callable[[str], None] = print
     files: list[WrittenFile] = field(default_factory=list)
+    exports: frozenset[int] = frozenset(range(len(EXPORT_DATES)))
 
     def __post_init__(self) -> None:
         self._con = duckdb.connect()
@@ -66,14 +80,22 @@ class LandingWriter:
         spec = contract.get_table(source, table)
         exports = rows.column(EXPORT_COLUMN).to_numpy()
         data = rows.drop_columns([EXPORT_COLUMN])
-        unknown = set(data.column_names) - set(spec.column_names)
+        extras = [
+            name
+            for name in EXTRA_COLUMNS.get((source, table), ())
+            if name not in spec.column_names and name in data.column_names
+        ]
+        unknown = set(data.column_names) - set(spec.column_names) - set(extras)
         if unknown:
             raise ValueError(f"{source}.{table}: columns not in the contract: {sorted(unknown)}")
-        data = data.select([name for name in spec.column_names if name in data.column_names])
+        names = [name for name in spec.column_names if name in data.column_names] + extras
+        data = data.select(names)
         for index in np.unique(exports):
+            if int(index) not in self.exports:
+                continue
             chunk = data.filter(pa.array(exports == index))
             kind = "full" if index == 0 else "incr"
-            name = f"{table}_{EXPORT_DATES[index].isoformat()}_{kind}"
+            name = f"{table}_{FILE_DATES[index].isoformat()}_{kind}"
             if part is not None:
                 name += f"_part-{part:03d}"
             self.write_file(source, table, f"{name}.{file_format}", chunk)

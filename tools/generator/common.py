@@ -8,16 +8,16 @@ import numpy as np
 import pyarrow as pa
 
 from . import timeline
-from .scales import EXPORT_DATES
+from .scales import FILE_DATES
 
 DAY = 86_400
-# Exclusive end second of each export (the full export, then the increments).
-EXPORT_ENDS = np.array([(timeline.day_of(d) + 1) * DAY for d in EXPORT_DATES], dtype=np.int64)
+# Exclusive end second of each file date (the full export, the increments, the day after).
+EXPORT_ENDS = np.array([(timeline.day_of(d) + 1) * DAY for d in FILE_DATES], dtype=np.int64)
 EXPORT_COLUMN = "_export"  # which export file a row goes to; dropped before writing
 
 
 def export_of(seconds: np.ndarray) -> np.ndarray:
-    """Index of the export file (0 = full export) that first holds something done at ``seconds``."""
+    """Index into FILE_DATES (0 = full export) of the file that first holds what was done then."""
     index = np.searchsorted(EXPORT_ENDS, np.asarray(seconds, dtype=np.int64), side="right")
     return np.minimum(index, len(EXPORT_ENDS) - 1)
 

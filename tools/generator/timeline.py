@@ -11,14 +11,18 @@ from datetime import date
 
 import numpy as np
 
-from .scales import END_DATE, START_DATE
+from .scales import END_DATE, NEXT_DAY, START_DATE
 
 EPOCH = date(1970, 1, 1)
 START_DAY = (START_DATE - EPOCH).days
-END_DAY = (END_DATE - EPOCH).days + 1  # exclusive: the end date is a whole day of data
+# Exclusive: the simulated history runs through NEXT_DAY (the day-after increment's day).
+END_DAY = (NEXT_DAY - EPOCH).days + 1
 DAYS = END_DAY - START_DAY
 START_SECOND = START_DAY * 86_400
 END_SECOND = END_DAY * 86_400
+# Exclusive end of the full data set (its last export): END_DATE is a whole day of data.
+DATA_END_DAY = (END_DATE - EPOCH).days + 1
+DATA_DAYS = DATA_END_DAY - START_DAY
 
 # Share of a day's orders per hour (UTC-ish shop time): quiet nights, an evening peak.
 _HOURS = np.array(
@@ -86,11 +90,6 @@ def to_calendar_day(operational: np.ndarray) -> np.ndarray:
     return np.interp(operational, CUMULATIVE, np.arange(DAYS + 1, dtype=float))
 
 
-def to_operational(day_fraction: np.ndarray) -> np.ndarray:
-    """Operational time for fractional calendar days since the start."""
-    return np.interp(day_fraction, np.arange(DAYS + 1, dtype=float), CUMULATIVE)
-
-
 def seconds_from_operational(operational: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Epoch seconds: the calendar day of each operational time, at a typical hour of day."""
     day = np.minimum(np.floor(to_calendar_day(operational)).astype(np.int64), DAYS - 1)
@@ -108,8 +107,3 @@ def month_index(seconds: np.ndarray) -> np.ndarray:
     return (
         np.asarray(seconds).astype("datetime64[s]").astype("datetime64[M]").astype(int) % 12
     ) + 1
-
-
-def export_index(seconds: np.ndarray, export_seconds: np.ndarray) -> np.ndarray:
-    """Which export file (0 = the full export) first contains something that happened then."""
-    return np.searchsorted(export_seconds, seconds, side="left")

@@ -14,7 +14,7 @@ from . import crm, email, marketing, reference
 from .billing import make_billing
 from .common import Counters
 from .people import make_people
-from .scales import CHUNK_PEOPLE, END_DATE, SCALES, START_DATE, Scale
+from .scales import CHUNK_PEOPLE, END_DATE, NEXT_DAY_EXPORT, SCALES, START_DATE, Scale
 from .shop import make_shop
 from .writer import LandingWriter, WrittenFile
 
@@ -38,8 +38,12 @@ class GenerationReport:
     scale: str
     seed: int
     dirty: bool
+    day_after: bool = False
     files: list[WrittenFile] = field(default_factory=list)
     rows_by_table: dict[str, int] = field(default_factory=dict)
+    # Ids issued per kind ("order", "event", ...) over the whole simulated history, day after
+    # included: the size of the data set in business terms (orders, not order versions).
+    ids_by_kind: dict[str, int] = field(default_factory=dict)
     injections: list[dict[str, Any]] = field(default_factory=list)
     currencies: tuple[str, ...] = reference.CURRENCIES
     first_month: str = START_DATE.strftime("%Y-%m")
@@ -55,6 +59,8 @@ class GenerationReport:
             "scale": self.scale,
             "seed": self.seed,
             "dirty": self.dirty,
+            "day_after": self.day_after,
+            "ids_by_kind": self.ids_by_kind,
             "currencies": list(self.currencies),
             "months": [self.first_month, self.last_month],
             "channel_spellings": self.channel_spellings,
@@ -72,13 +78,25 @@ def file_formats(scale: Scale) -> dict[str, str]:
 
 
 def run(
-    out_dir: Path, scale: Scale, seed: int, progress: Callable[[str], None]
+    out_dir: Path,
+    scale: Scale,
+    seed: int,
+    progress: Callable[[str], None],
+    day_after: bool = False,
 ) -> GenerationReport:
-    """Generate every table of the contract into ``out_dir`` (clean data)."""
+    """Generate every table of the contract into ``out_dir`` (clean data).
+
+    With ``day_after``, only the rows of the day after the data set's end are written (one
+    increment file per table that has such rows): the same history, one day further.
+    """
     started = time.perf_counter()
     writer = LandingWriter(out_dir, progress)
+    if day_after:
+        writer.exports = frozenset({NEXT_DAY_EXPORT})
     formats = file_formats(scale)
-    report = GenerationReport(out_dir=out_dir, scale=scale.name, seed=seed, dirty=False)
+    report = GenerationReport(
+        out_dir=out_dir, scale=scale.name, seed=seed, dirty=False, day_after=day_after
+    )
 
     def fmt_of(source: str, table: str) -> str:
         return formats.get(f"{source}/{table}", "csv")
@@ -133,6 +151,7 @@ def run(
         del events, people
     writer.close()
     report.files = list(writer.files)
+    report.ids_by_kind = dict(counters.values)
     for written in report.files:
         key = f"{written.source}.{written.table}"
         report.rows_by_table[key] = report.rows_by_table.get(key, 0) + written.rows

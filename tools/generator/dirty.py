@@ -1,4 +1,4 @@
-"""Bad input for ``generate(..., dirty=True)``: every kind listed in LANDING.md's "Bad input".
+"""Bad input for ``generate(..., dirty=True)``: every kind listed in docs/landing-contract.md's "Bad input".
 
 Each injection is recorded in ``GenerationReport.injections`` with its kind, table, file
 (relative to the landing dir), the line it is on (CSV: the header is line 1; JSONL: line 1 is
@@ -19,11 +19,11 @@ import json
 from collections.abc import Callable
 from itertools import islice
 from pathlib import Path
-from typing import Any
 
 import pyarrow.parquet as pq
 
-from .. import contract
+from orchestration import contract
+
 from .build import GenerationReport
 from .writer import WrittenFile
 
@@ -169,7 +169,7 @@ def _line_count(path: Path) -> int:
 
 
 def inject(report: GenerationReport, seed: int, progress: Callable[[str], None] = print) -> None:
-    """Add every bad input of LANDING.md to the data set ``report`` describes."""
+    """Add every bad input of docs/landing-contract.md to the data set ``report`` describes."""
     del seed  # the injections are fixed: tests assert them by place
     report.dirty = True
     it = _Injector(report, progress)
@@ -222,7 +222,7 @@ def _customers(it: _Injector) -> None:
     base = it.template("shop", "customers")
     path, header = it.target("shop", "customers")
     row = {**base, "shop_customer_id": "SC-DIRTY-0001"}
-    # The trap of STACK-NOTES.md: one extra, empty trailing field (a trailing comma).
+    # DuckDB's CSV reader trap: one extra, empty trailing field (a trailing comma).
     it.append_line("shop", "customers", _csv_line([row[c] for c in header]).rstrip("\n") + ",\n",
                    "trailing_empty_field", "SC-DIRTY-0001",
                    "one extra empty field at the end of the line (trailing comma)")  # fmt: skip
@@ -402,8 +402,3 @@ def _files(it: _Injector) -> None:
     it.new_file("shop", "checkouts", f"checkouts_{DIRTY_DATE}_incr_header-only.csv",
                 list(contract.get_table("shop", "checkouts").column_names), [],
                 "header_only_file", "a header and no rows")  # fmt: skip
-
-
-def injections_of(report: GenerationReport, kind: str) -> list[dict[str, Any]]:
-    """The injections of one kind (helper for tests)."""
-    return [i for i in report.injections if i["kind"] == kind]

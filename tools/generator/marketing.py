@@ -67,14 +67,16 @@ def make_ad_spend(people_total: int, rng: np.random.Generator) -> pa.Table:
 
 def make_social_stats(people_total: int, rng: np.random.Generator) -> pa.Table:
     """Followers (growing) and daily engagement per platform; parquet with native types."""
-    days = np.arange(timeline.START_DAY, timeline.END_DAY)
+    # One file with the full export: the full data set's days only.
+    days = np.arange(timeline.START_DAY, timeline.DATA_END_DAY)
+    weights = timeline.DAILY_WEIGHTS[: timeline.DATA_DAYS]
     tables = []
     for p, _platform in enumerate(ref.SOCIAL_PLATFORMS):
         start = int(people_total * rng.uniform(0.5, 3.0))
         growth = rng.normal(people_total * 0.002, people_total * 0.004, len(days))
         followers = np.maximum(10, start + np.cumsum(growth)).astype(np.int64)
         rate = rng.uniform(0.002, 0.02)
-        likes = rng.poisson(followers * rate * timeline.DAILY_WEIGHTS)
+        likes = rng.poisson(followers * rate * weights)
         tables.append((np.full(len(days), p), days, followers, likes))
     platform = np.concatenate([t[0] for t in tables])
     day = np.concatenate([t[1] for t in tables])

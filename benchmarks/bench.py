@@ -1,0 +1,696 @@
+"""`make bench`: how long the pipeline takes and how much memory it needs, per sample-data tier.
+
+For every tier (xs, s, m, l; ``--tiers``) in a fresh work folder: generate the landing files,
+run ``clm run`` (the real Dagster job: load → dbt → CLV → Great Expectations → publish), and
+read where the time went from the run's Dagster step events and dbt's ``run_results.json``. Then,
+per tier: the daily incremental run (``--increment-tiers``: the next day's files after the full
+run, then ``clm run`` again, then once more with nothing new), the dbt overhead (the models'
+compiled SQL run directly in one DuckDB session vs ``dbt run`` / ``dbt build`` of the same
+models on a copy of the same warehouse) and the CLV inputs + BG/NBD fit vs the ``lifetimes``
+package on the same transactions (lifetimes 0.11.3 predates pandas 2, so it runs from a
+throw-away virtual environment the benchmark creates). Writes
+``<out>/<date>-<machine>.json`` and a Markdown table beside it.
+
+Memory: ``peak_tree_rss_mb`` is the peak of the summed resident memory of the command and all
+its descendants, sampled from /proc every 0.2 s (a shorter peak can be missed);
+``max_process_rss_mb`` is the largest single process (``wait4``'s ``ru_maxrss``, exact). CPU is
+user + system time of the command and its descendants (comparable on a busy machine, unlike
+wall time).
+
+    .venv/bin/python -m benchmarks.bench --tiers xs s [--increment-tiers m l] [--parts ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+PARTS = ("generate", "run", "increment", "dbt-overhead", "clv", "lifetimes")
+# lifetimes 0.11.3 (2020) with the newest pandas / numpy / scipy it works with on Python 3.11.
+LIFETIMES_PINS = ("lifetimes==0.11.3", "pandas==1.5.3", "numpy==1.26.4", "scipy==1.11.4")
+SAMPLE_SECONDS = 0.2
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+# -- measuring one command ----------------------------------------------------------------------
+def _process_tree(root: int) -> list[int]:
+    """``root`` and every process descending from it (from /proc)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        parents.setdefault(int(fields[1]), []).append(int(entry.name))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(parents.get(pid, ()))
+    return tree
+
+
+def tree_rss_bytes(root: int) -> int:
+    """Resident memory of ``root`` and its descendants now."""
+    total = 0
+    for pid in _process_tree(root):
+        try:
+            with open(f"/proc/{pid}/statm", encoding="ascii") as handle:
+                total += int(handle.read().split()[1]) * PAGE
+        except OSError:
+            continue
+    return total
+
+
+def measure(
+    command: Sequence[str | Path], env: dict[str, str], log: Path, cwd: Path = REPO
+) -> dict[str, Any]:
+    """Run ``command`` to the end; its wall and CPU seconds, peak memory and exit code."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w", encoding="utf-8") as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [str(part) for part in command], cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+        peak = 0
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, tree_rss_bytes(process.pid))
+                done.wait(SAMPLE_SECONDS)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        done.set()
+        sampler.join()
+        process.returncode = os.waitstatus_to_exitcode(status)
+    return {
+        "command": " ".join(
+            Path(str(command[0])).name if i == 0 else str(c) for i, c in enumerate(command)
+        ),  # fmt: skip
+        "exit_code": process.returncode,
+        "wall_s": round(wall, 2),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+        "peak_tree_rss_mb": round(peak / 2**20, 1),
+        "max_process_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "log": str(log),
+    }
+
+
+# -- what a `clm run` did -----------------------------------------------------------------------
+def phase_of(step_key: str) -> str:
+    """The pipeline phase of a Dagster step key."""
+    if step_key.startswith("load_") or step_key == "landing_files":
+        return "load"
+    if "ge_" in step_key:
+        return "checks"
+    if step_key.startswith("dbt_"):
+        return "dbt"
+    if "clv" in step_key:
+        return "clv"
+    if "bi_" in step_key or "publish" in step_key:
+        return "publish"
+    return "other"
+
+
+def dagster_steps(dagster_home: Path) -> tuple[str | None, list[dict[str, Any]]]:
+    """The latest run of a Dagster home: its id and each step's wall seconds and outcome."""
+    from dagster import DagsterEventType, DagsterInstance
+
+    previous = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    try:
+        with DagsterInstance.get() as instance:
+            runs = instance.get_runs(limit=1)
+            if not runs:
+                return None, []
+            run_id = runs[0].run_id
+            starts: dict[str, float] = {}
+            steps: list[dict[str, Any]] = []
+            ends = {
+                DagsterEventType.STEP_SUCCESS: "success",
+                DagsterEventType.STEP_FAILURE: "failure",
+            }
+            for entry in instance.all_logs(run_id):
+                event = entry.dagster_event
+                if event is None or not entry.step_key:
+                    continue
+                if event.event_type == DagsterEventType.STEP_START:
+                    starts[entry.step_key] = entry.timestamp
+                elif event.event_type in ends and entry.step_key in starts:
+                    steps.append(
+                        {
+                            "step": entry.step_key,
+                            "phase": phase_of(entry.step_key),
+                            "status": ends[event.event_type],
+                            "wall_s": round(entry.timestamp - starts[entry.step_key], 2),
+                        }
+                    )
+            return run_id, steps
+    finally:
+        if previous is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = previous
+
+
+def dbt_results(run_id: str | None) -> dict[str, Any]:
+    """Per-model seconds from the run_results.json of the run's dbt invocations (then removed)."""
+    models: list[dict[str, Any]] = []
+    totals = {"models_s": 0.0, "tests_s": 0.0, "other_s": 0.0, "invocations": 0}
+    if not run_id:
+        return {"models": models, **totals}
+    for folder in sorted((REPO / "target").glob(f"*-{run_id[:7]}-*")):
+        results = folder / "run_results.json"
+        if results.exists():
+            totals["invocations"] += 1
+            for result in json.loads(results.read_text(encoding="utf-8"))["results"]:
+                kind, seconds = result["unique_id"].split(".")[0], result["execution_time"]
+                if kind == "model":
+                    models.append(
+                        {
+                            "model": result["unique_id"].split(".")[-1],
+                            "status": result["status"],
+                            "seconds": round(seconds, 3),
+                        }
+                    )
+                key = {"model": "models_s", "test": "tests_s"}.get(kind, "other_s")
+                totals[key] += seconds
+        shutil.rmtree(folder, ignore_errors=True)
+    models.sort(key=lambda m: -m["seconds"])
+    return {"models": models, **{k: round(v, 2) for k, v in totals.items()}}
+
+
+def pipeline_run(
+    name: str, env: dict[str, str], tier_dir: Path, dagster_home: Path
+) -> dict[str, Any]:
+    """``clm run`` measured, with its steps, phases and dbt models."""
+    result = measure([BIN / "clm", "run"], env, tier_dir / f"{name}.log")
+    run_id, steps = dagster_steps(dagster_home)
+    phases: dict[str, float] = {}
+    for step in steps:
+        phases[step["phase"]] = round(phases.get(step["phase"], 0.0) + step["wall_s"], 2)
+    # Before the first step: dbt parse, Dagster start-up and definitions loading.
+    phases["outside_steps"] = round(result["wall_s"] - sum(s["wall_s"] for s in steps), 2)
+    summary = _summary_lines(Path(result["log"]))
+    return {**result, "run_id": run_id, "phases": phases, "steps": steps,
+            "dbt": dbt_results(run_id), "summary": summary}  # fmt: skip
+
+
+def _summary_lines(log: Path, keep: int = 12) -> list[str]:
+    """The last lines ``clm run`` printed (its summary), for the record."""
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    return [line[:200] for line in lines[-keep:]]
+
+
+# -- the dbt overhead ---------------------------------------------------------------------------
+def _model_nodes(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The built models (table, view, incremental) in dependency order."""
+    nodes = {
+        uid: node
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] == "model"
+        and node["config"].get("materialized") in ("table", "view", "incremental")
+        and node.get("compiled_code")
+    }
+    ordered: list[dict[str, Any]] = []
+    seen: set[str] = set()
+
+    def visit(uid: str) -> None:
+        if uid in seen or uid not in nodes:
+            return
+        seen.add(uid)
+        for parent in nodes[uid]["depends_on"]["nodes"]:
+            visit(parent)
+        ordered.append(nodes[uid])
+
+    for uid in sorted(nodes):
+        visit(uid)
+    return ordered
+
+
+def direct_sql(database: Path, manifest_path: Path) -> dict[str, Any]:
+    """Run every model's compiled SQL in one DuckDB session (what dbt would send, no dbt)."""
+    import duckdb
+
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    nodes = _model_nodes(manifest)
+    con = duckdb.connect(str(database))
+    con.execute("set TimeZone = 'UTC'")
+    started, cpu = time.perf_counter(), time.process_time()
+    failed = []
+    for node in nodes:
+        kind = "view" if node["config"]["materialized"] == "view" else "table"
+        try:
+            con.execute(
+                f"create or replace {kind} {node['relation_name']} as ({node['compiled_code']})"
+            )
+        except duckdb.Error as error:
+            failed.append({"model": node["name"], "error": str(error).splitlines()[0][:200]})
+    con.close()
+    return {"models": len(nodes), "failed": failed, "wall_s": time.perf_counter() - started,
+            "cpu_s": time.process_time() - cpu}  # fmt: skip
+
+
+def dbt_overhead(tier_dir: Path, env: dict[str, str]) -> dict[str, Any]:
+    """``dbt run`` and ``dbt build`` of the models vs their SQL run directly, same data."""
+    source = Path(env["CLM_DUCKDB_PATH"])
+    dbt = [BIN / "dbt", "--no-use-colors"]
+    common = ["--full-refresh", "--project-dir", REPO, "--profiles-dir", REPO]
+    out: dict[str, Any] = {}
+    for name, args in (
+        ("dbt_run", ["run", *common]),
+        ("dbt_build", ["build", *common, "--resource-type", "model", "--resource-type", "test"]),
+    ):
+        # The copy keeps the file name: dbt's relation names carry the database (file stem).
+        folder = tier_dir / name
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        shutil.copy2(source, folder / source.name)
+        copy_env = {**env, "CLM_DUCKDB_PATH": str(folder / source.name)}
+        out[name] = measure(
+            [*dbt, *args, "--target-path", folder / "target"], copy_env, folder / "dbt.log"
+        )
+    folder = tier_dir / "direct_sql"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    shutil.copy2(source, folder / source.name)
+    report = folder / "direct.json"
+    manifest = tier_dir / "dbt_run" / "target" / "manifest.json"
+    out["direct_sql"] = measure(
+        [sys.executable, "-m", "benchmarks.bench", "direct-sql", folder / source.name,
+         manifest, report],
+        env, folder / "direct.log",
+    )  # fmt: skip
+    if report.exists():
+        detail = json.loads(report.read_text(encoding="utf-8"))
+        out["direct_sql"].update(models=detail["models"], failed=detail["failed"])
+    for folder_name in ("dbt_run", "dbt_build", "direct_sql"):
+        for path in (tier_dir / folder_name).glob("*.duckdb*"):
+            path.unlink()
+    direct = out["direct_sql"]["wall_s"] or float("nan")
+    out["ratio_dbt_run_to_direct"] = round(out["dbt_run"]["wall_s"] / direct, 2)
+    out["ratio_dbt_build_to_direct"] = round(out["dbt_build"]["wall_s"] / direct, 2)
+    out["ratio_cpu_dbt_run_to_direct"] = round(
+        out["dbt_run"]["cpu_s"] / (out["direct_sql"]["cpu_s"] or float("nan")), 2
+    )
+    return out
+
+
+# -- CLV vs lifetimes ---------------------------------------------------------------------------
+def _relation(name: str) -> str:
+    manifest = json.loads((REPO / "target" / "manifest.json").read_text(encoding="utf-8"))
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "model" and node["name"] == name:
+            return node["relation_name"]
+    raise LookupError(f"model {name} not in target/manifest.json")
+
+
+def export_transactions(database: Path, folder: Path) -> tuple[Path, Path, str, int]:
+    """The valid orders the CLV model reads (customer, UTC order date, as of), as CSV + parquet."""
+    import duckdb
+
+    folder.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(database), read_only=True)
+    as_of = con.execute(f"select as_of_date from {_relation('int_as_of_date')}").fetchone()[0]
+    con.execute(
+        f"""create temp table transactions as
+        select customer_key, order_date from {_relation("fct_orders")}
+        where is_valid_order and customer_key is not null and order_date <= ?
+        order by customer_key, order_date""",
+        [as_of],
+    )
+    rows = con.execute("select count(*) from transactions").fetchone()[0]
+    csv_path, parquet_path = folder / "transactions.csv", folder / "transactions.parquet"
+    con.execute(f"copy transactions to '{csv_path}' (header true)")
+    con.execute(f"copy transactions to '{parquet_path}' (format parquet)")
+    con.close()
+    return csv_path, parquet_path, str(as_of), rows
+
+
+def clv_ours(parquet_path: Path, as_of: str) -> dict[str, Any]:
+    """The project's CLV inputs (int_customer_purchases_summarized's definition) + BG/NBD fit."""
+    import duckdb
+
+    from orchestration.clv import bgnbd
+
+    started, cpu = time.perf_counter(), time.process_time()
+    con = duckdb.connect()
+    table = con.execute(
+        f"""with days as (
+            select distinct customer_key, order_date from read_parquet('{parquet_path}')
+        )
+        select count(*) - 1 as frequency,
+            date_diff('day', min(order_date), max(order_date)) as recency,
+            date_diff('day', min(order_date), cast(? as date)) as t
+        from days group by customer_key""",
+        [as_of],
+    ).fetchnumpy()
+    inputs_s = time.perf_counter() - started
+    fit = bgnbd.fit(
+        table["frequency"].astype(float), table["recency"].astype(float), table["t"].astype(float)
+    )
+    params = fit.params
+    return {"customers": len(table["frequency"]), "inputs_s": round(inputs_s, 3),
+            "total_s": round(time.perf_counter() - started, 3),
+            "cpu_s": round(time.process_time() - cpu, 3), "converged": bool(fit.converged),
+            "params": {k: round(float(getattr(params, k)), 6) for k in ("r", "alpha", "a", "b")}}  # fmt: skip
+
+
+def lifetimes_python(work: Path, env: dict[str, str]) -> tuple[Path | None, str]:
+    """A throw-away virtual environment with lifetimes 0.11.3 (made once per work folder)."""
+    venv = work / "lifetimes-venv"
+    python = venv / "bin" / "python"
+    if python.exists() and (venv / ".ok").exists():
+        return python, "reused"
+    shutil.rmtree(venv, ignore_errors=True)
+    log = work / "lifetimes-venv.log"
+    made = measure([sys.executable, "-m", "venv", venv], env, log)
+    if made["exit_code"] == 0:
+        made = measure([python, "-m", "pip", "install", "--quiet", *LIFETIMES_PINS], env, log)
+    if made["exit_code"] != 0:
+        return None, f"could not install {' '.join(LIFETIMES_PINS)}: see {log}"
+    (venv / ".ok").touch()
+    return python, "installed"
+
+
+def clv_comparison(
+    tier_dir: Path, env: dict[str, str], work: Path, with_lifetimes: bool
+) -> dict[str, Any]:
+    """Ours vs lifetimes on the same transactions: seconds, ratio, parameters side by side."""
+    csv_path, parquet_path, as_of, rows = export_transactions(
+        Path(env["CLM_DUCKDB_PATH"]), tier_dir / "clv"
+    )
+    report = tier_dir / "clv" / "ours.json"
+    ours = measure(
+        [sys.executable, "-m", "benchmarks.bench", "clv-ours", parquet_path, as_of, report],
+        env, tier_dir / "clv" / "ours.log",
+    )  # fmt: skip
+    out: dict[str, Any] = {"transactions": rows, "as_of": as_of, "ours": ours}
+    if report.exists():
+        ours.update(json.loads(report.read_text(encoding="utf-8")))
+    if not with_lifetimes:
+        out["lifetimes"] = {"skipped": "not asked for (--parts without lifetimes)"}
+        return out
+    python, how = lifetimes_python(work, env)
+    if python is None:
+        out["lifetimes"] = {"skipped": how}
+        return out
+    report = tier_dir / "clv" / "lifetimes.json"
+    theirs = measure(
+        [python, REPO / "benchmarks" / "lifetimes_fit.py", csv_path, as_of, report],
+        {**env, "PYTHONPATH": ""}, tier_dir / "clv" / "lifetimes.log",
+    )  # fmt: skip
+    if report.exists():
+        theirs.update(json.loads(report.read_text(encoding="utf-8")))
+    out["lifetimes"] = {**theirs, "environment": how, "pins": list(LIFETIMES_PINS)}
+    if "total_s" in theirs and "total_s" in ours:
+        out["speedup_total"] = round(theirs["total_s"] / max(ours["total_s"], 1e-9), 1)
+        out["max_param_difference"] = round(
+            max(abs(ours["params"][k] - theirs["params"][k]) for k in ours["params"]), 6
+        )
+    return out
+
+
+# -- one tier -----------------------------------------------------------------------------------
+def tier_env(tier_dir: Path) -> dict[str, str]:
+    """The environment of a tier's runs: its own landing, warehouse, BI file and Dagster home."""
+    env = {
+        **os.environ,
+        "CLM_LANDING_DIR": str(tier_dir / "landing"),
+        "CLM_DUCKDB_PATH": str(tier_dir / "warehouse" / "clm.duckdb"),
+        "CLM_BI_DUCKDB_PATH": str(tier_dir / "warehouse" / "bi.duckdb"),
+        "DAGSTER_HOME": str(tier_dir / "dagster_home"),
+        "DBT_PROFILES_DIR": str(REPO),
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "NO_COLOR": "1",
+    }
+    env.pop("CLM_AS_OF_DATE", None)
+    return env
+
+
+def generate(tier: str, tier_dir: Path, env: dict[str, str], seed: int, day_after: bool) -> dict:
+    """The generator, measured; with what it wrote."""
+    name = "generate_day_after" if day_after else "generate"
+    manifest = tier_dir / f"{name}.json"
+    command = [sys.executable, "-m", "tools.generator", tier_dir / "landing", "--scale", tier,
+               "--seed", str(seed), "--quiet", "--manifest", manifest]  # fmt: skip
+    result = measure([*command, *(["--day-after"] if day_after else [])], env,
+                     tier_dir / f"{name}.log")  # fmt: skip
+    if manifest.exists():
+        written = json.loads(manifest.read_text(encoding="utf-8"))
+        result.update(
+            files=len(written["files"]),
+            rows=sum(written["rows_by_table"].values()),
+            rows_by_table=written["rows_by_table"],
+            ids_by_kind=written["ids_by_kind"],
+        )
+    return result
+
+
+def run_tier(tier: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Every measurement of one tier, in a fresh folder."""
+    tier_dir = args.work_dir / tier
+    shutil.rmtree(tier_dir, ignore_errors=True)
+    (tier_dir / "dagster_home").mkdir(parents=True)
+    env = tier_env(tier_dir)
+    out: dict[str, Any] = {}
+    parts = set(args.parts)
+    say = print if not args.quiet else (lambda *_: None)
+    say(f"[{tier}] generate")
+    out["generate"] = generate(tier, tier_dir, env, args.seed, day_after=False)
+    if "run" not in parts:
+        return out
+    say(f"[{tier}] clm run (full)")
+    out["full_run"] = pipeline_run("full_run", env, tier_dir, tier_dir / "dagster_home")
+    if "increment" in parts and tier in args.increment_tiers:
+        say(f"[{tier}] day-after increment, clm run, clm run with nothing new")
+        out["increment_generate"] = generate(tier, tier_dir, env, args.seed, day_after=True)
+        out["incremental_run"] = pipeline_run(
+            "incremental_run", env, tier_dir, tier_dir / "dagster_home"
+        )
+        out["nothing_new_run"] = pipeline_run(
+            "nothing_new_run", env, tier_dir, tier_dir / "dagster_home"
+        )
+    if "clv" in parts:
+        say(f"[{tier}] CLV inputs + fit vs lifetimes")
+        try:
+            out["clv"] = clv_comparison(tier_dir, env, args.work_dir, "lifetimes" in parts)
+        except Exception as error:  # a benchmark part failing must not lose the others
+            out["clv"] = {"error": f"{type(error).__name__}: {error}"}
+    if "dbt-overhead" in parts:
+        say(f"[{tier}] dbt overhead")
+        try:
+            out["dbt_overhead"] = dbt_overhead(tier_dir, env)
+        except Exception as error:
+            out["dbt_overhead"] = {"error": f"{type(error).__name__}: {error}"}
+    return out
+
+
+# -- the report ---------------------------------------------------------------------------------
+def scaling(tiers: dict[str, Any]) -> list[dict[str, Any]]:
+    """Time and memory vs landing rows, tier by tier, with the marginal cost per million rows."""
+    points, previous = [], None
+    for tier, result in tiers.items():
+        run = result.get("full_run")
+        rows = result["generate"].get("rows", 0)
+        point = {"tier": tier, "landing_rows": rows,
+                 "wall_s": run["wall_s"] if run else None, "cpu_s": run["cpu_s"] if run else None,
+                 "peak_tree_rss_mb": run["peak_tree_rss_mb"] if run else None,
+                 "marginal_cpu_s_per_million_rows": None}  # fmt: skip
+        if (
+            run
+            and previous
+            and rows > previous["landing_rows"]
+            and run["cpu_s"] is not None
+            and previous["cpu_s"] is not None
+        ):
+            point["marginal_cpu_s_per_million_rows"] = round(
+                (run["cpu_s"] - previous["cpu_s"]) / ((rows - previous["landing_rows"]) / 1e6), 1
+            )
+        points.append(point)
+        previous = point if run else previous
+    return points
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    memory = 0
+    with open("/proc/meminfo", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith("MemTotal:"):
+                memory = int(line.split()[1]) // 1024
+    with open("/proc/cpuinfo", encoding="ascii") as handle:
+        names = [line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")]
+    cpu = names[0] if names else platform.processor()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+    ).stdout.strip()
+    return {"hostname": socket.gethostname(), "cpus": os.cpu_count(), "cpu_model": cpu,
+            "memory_mb": memory, "python": platform.python_version(), "commit": commit,
+            "load_average_at_start": [round(v, 2) for v in os.getloadavg()]}  # fmt: skip
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if value < 100 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The results as Markdown tables (what benchmarks/README.md shows)."""
+    m = results["machine"]
+    lines = [
+        f"# Benchmark {results['started_at'][:10]} on {m['hostname']}",
+        "",
+        f"{m['cpus']} cores ({m['cpu_model']}), {m['memory_mb']:,} MB, Python {m['python']}, "
+        f"commit {m['commit']}, load average at start {m['load_average_at_start']}. "
+        "Wall times depend on the load of the machine; CPU seconds and ratios less so.",
+        "",
+        "## Full run per tier (`clm run` on freshly generated data)",
+        "",
+        "| tier | landing rows | generate s | run wall s | run CPU s | peak RSS tree MB "
+        "| outside steps s | load s | dbt s | CLV s | checks s | publish s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for tier, r in results["tiers"].items():
+        run = r.get("full_run") or {}
+        ph = run.get("phases", {})
+        lines.append("| " + " | ".join(_cell(v) for v in (
+            tier, r["generate"].get("rows"), r["generate"]["wall_s"], run.get("wall_s"),
+            run.get("cpu_s"), run.get("peak_tree_rss_mb"), ph.get("outside_steps"),
+            ph.get("load"), ph.get("dbt"), ph.get("clv"), ph.get("checks"), ph.get("publish"),
+        )) + " |")  # fmt: skip
+    incremental = {t: r for t, r in results["tiers"].items() if r.get("incremental_run")}
+    if incremental:
+        lines += ["", "## Daily incremental run (one more day of files after the full run)", "",
+                  "| tier | new rows | run wall s | run CPU s | peak RSS tree MB "
+                  "| nothing-new run wall s |", "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+        for tier, r in incremental.items():
+            inc, none = r["incremental_run"], r.get("nothing_new_run") or {}
+            lines.append("| " + " | ".join(_cell(v) for v in (
+                tier, r["increment_generate"].get("rows"), inc["wall_s"], inc["cpu_s"],
+                inc["peak_tree_rss_mb"], none.get("wall_s"),
+            )) + " |")  # fmt: skip
+    overhead = {t: r["dbt_overhead"] for t, r in results["tiers"].items()
+                if "dbt_run" in r.get("dbt_overhead", {})}  # fmt: skip
+    if overhead:
+        lines += ["", "## dbt overhead (same models, same data, one DuckDB session vs dbt)", "",
+                  "| tier | models | direct SQL s | dbt run s | dbt build s (with tests) "
+                  "| dbt run / direct | dbt build / direct |", "|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+        for tier, o in overhead.items():
+            lines.append("| " + " | ".join(_cell(v) for v in (
+                tier, o["direct_sql"].get("models"), o["direct_sql"]["wall_s"],
+                o["dbt_run"]["wall_s"], o["dbt_build"]["wall_s"], o["ratio_dbt_run_to_direct"],
+                o["ratio_dbt_build_to_direct"],
+            )) + " |")  # fmt: skip
+    clv = {t: r["clv"] for t, r in results["tiers"].items() if "ours" in r.get("clv", {})}
+    if clv:
+        lines += ["", "## CLV inputs + BG/NBD fit vs lifetimes 0.11.3 (same transactions)", "",
+                  "| tier | transactions | customers | ours s | lifetimes s | speed-up "
+                  "| ours r, α, a, b | lifetimes r, α, a, b |",
+                  "|---|---:|---:|---:|---:|---:|---|---|"]  # fmt: skip
+        for tier, c in clv.items():
+            ours, theirs = c["ours"], c.get("lifetimes", {})
+
+            def params(side: dict[str, Any]) -> str:
+                p = side.get("params")
+                return ", ".join(f"{p[k]:.4f}" for k in ("r", "alpha", "a", "b")) if p else "–"
+
+            lines.append("| " + " | ".join(_cell(v) for v in (
+                tier, c["transactions"], ours.get("customers"), ours.get("total_s"),
+                theirs.get("total_s", theirs.get("skipped")), c.get("speedup_total"),
+                params(ours), params(theirs),
+            )) + " |")  # fmt: skip
+    lines += ["", "## Scaling (full run)", "",
+              "| tier | landing rows | wall s | CPU s | peak RSS tree MB "
+              "| marginal CPU s per million rows |", "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for p in results["scaling"]:
+        lines.append("| " + " | ".join(_cell(p[k]) for k in (
+            "tier", "landing_rows", "wall_s", "cpu_s", "peak_tree_rss_mb",
+            "marginal_cpu_s_per_million_rows",
+        )) + " |")  # fmt: skip
+    for tier, reason in results.get("not_run", {}).items():
+        lines += ["", f"Tier {tier} not run: {reason}"]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`make bench`, or one of the helper commands the benchmark runs in a subprocess."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["direct-sql"]:
+        result = direct_sql(Path(argv[1]), Path(argv[2]))
+        Path(argv[3]).write_text(json.dumps(result), encoding="utf-8")
+        return 0
+    if argv[:1] == ["clv-ours"]:
+        result = clv_ours(Path(argv[1]), argv[2])
+        Path(argv[3]).write_text(json.dumps(result), encoding="utf-8")
+        return 0
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__)
+    parser.add_argument("--tiers", nargs="+", default=["xs", "s", "m", "l"])
+    parser.add_argument("--increment-tiers", nargs="*", default=["m", "l"])
+    parser.add_argument("--parts", nargs="+", default=list(PARTS), choices=PARTS)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--work-dir", type=Path, default=REPO / "benchmarks" / ".work")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
+    parser.add_argument("--machine", default=socket.gethostname(), help="name in the file name")
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    args.work_dir = args.work_dir.resolve()
+    results: dict[str, Any] = {
+        "schema_version": 1,
+        "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "parts": args.parts,
+        "tiers": {},
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in args.machine)
+    stem = args.out / f"{results['started_at'][:10]}-{safe}"
+    for tier in args.tiers:
+        results["tiers"][tier] = run_tier(tier, args)
+        write_results(results, args.tiers, stem)  # after every tier: a long run loses nothing
+    print(f"wrote {stem}.json and .md")
+    return 0
+
+
+def write_results(results: dict[str, Any], tiers: Sequence[str], stem: Path) -> None:
+    """``<stem>.json`` and ``<stem>.md`` of the tiers measured so far."""
+    results["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    results["scaling"] = scaling(results["tiers"])
+    results["not_run"] = {
+        t: "not in --tiers" if t not in tiers else "not finished"
+        for t in ("xs", "s", "m", "l")
+        if t not in results["tiers"]
+    }
+    stem.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    stem.with_suffix(".md").write_text(markdown(results), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
