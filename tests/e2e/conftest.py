@@ -22,8 +22,8 @@ from support.pipeline import (
 def clean_run(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path) -> CleanRun:
     """The pipeline on the xs sample (generated here first: the runtime never generates), in
     process."""
-    from tools.generator import generate
     from orchestration.pipeline import run_pipeline
+    from tools.generator import generate
 
     root = tmp_path_factory.mktemp("e2e")
     env = warehouse_env(root)
