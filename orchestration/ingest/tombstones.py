@@ -53,7 +53,7 @@ RAW_IDENTIFIER_COLUMNS: dict[tuple[str, str], dict[str, str]] = {
     ("crm", "support_tickets"): {"contact_id": CRM_CONTACT_ID, "email": EMAIL},
     ("crm", "feedback"): {"contact_id": CRM_CONTACT_ID, "email": EMAIL},
     ("email", "events"): {"email": EMAIL},
-    ("shop", "customers"): {"customer_id": SHOP_CUSTOMER_ID, "email": EMAIL},
+    ("shop", "customers"): {"shop_customer_id": SHOP_CUSTOMER_ID, "email": EMAIL},
     ("shop", "orders"): {
         "order_id": ORDER_ID,
         "shop_customer_id": SHOP_CUSTOMER_ID,
