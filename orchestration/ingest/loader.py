@@ -51,7 +51,7 @@ from orchestration.ingest.readers import (
     sql_identifier,
     sql_string,
 )
-from orchestration.ingest.tombstones import tombstone_reason_sql
+from orchestration.ingest.tombstones import tombstone_reason_sql, without_erased_references
 from orchestration.ingest.validation import missing_required_columns, row_reason_sql
 
 __all__ = [
@@ -498,6 +498,7 @@ def _write(
         file_reason = "missing required column(s): " + ", ".join(missing)
 
     values = {name: staged.columns.get(name) for name in table.column_names}
+    values = without_erased_references(con, table, values)
     extras = [name for name in staged.columns if name not in values]
     extras_sql = (
         "json_object("

@@ -73,6 +73,13 @@ RAW_IDENTIFIER_COLUMNS: dict[tuple[str, str], dict[str, str]] = {
 }
 
 
+# Columns where an erased person is only referred to by someone else's row (a referral): the
+# value is cleared at load, the row kept.
+RAW_REFERENCE_COLUMNS: dict[tuple[str, str], dict[str, str]] = {
+    ("crm", "contacts"): {"referred_by_contact_id": CRM_CONTACT_ID},
+}
+
+
 def tombstone_path() -> Path:
     """``CLM_TOMBSTONE_PATH``, else ``tombstones.json`` beside the warehouse file."""
     configured = setting("CLM_TOMBSTONE_PATH")
@@ -145,6 +152,41 @@ def _hash_sql(key: str, identifier_type: str, value_sql: str) -> str:
     return f"sha256('{prefix}' || {normalised})"
 
 
+def _load_tombstones(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The hashing key, with the tombstones in a temp table of ``con``; None without any."""
+    store = read_store()
+    if not store["tombstones"]:
+        return None
+    key = erasure_key(store)
+    con.execute(f"create or replace temp table {_TEMP_TABLE} (hash varchar primary key)")
+    con.executemany(
+        f"insert or ignore into {_TEMP_TABLE} values (?)",
+        [[entry["hash"]] for entry in store["tombstones"]],
+    )
+    return key
+
+
+def without_erased_references(
+    con: duckdb.DuckDBPyConnection, table: Table, values: dict[str, str | None]
+) -> dict[str, str | None]:
+    """``values`` with each reference to an erased person (a referral) replaced by NULL."""
+    columns = RAW_REFERENCE_COLUMNS.get((table.source, table.name), {})
+    present = {name: kind for name, kind in columns.items() if values.get(name)}
+    if not present:
+        return values
+    key = _load_tombstones(con)
+    if key is None:
+        return values
+    cleared = dict(values)
+    for name, kind in present.items():
+        value_sql = values[name]
+        cleared[name] = (
+            f"case when {_hash_sql(key, kind, value_sql)} in (select hash from {_TEMP_TABLE}) "
+            f"then null else {value_sql} end"
+        )
+    return cleared
+
+
 def tombstone_reason_sql(
     con: duckdb.DuckDBPyConnection, table: Table, values: dict[str, str | None]
 ) -> str | None:
@@ -158,15 +200,9 @@ def tombstone_reason_sql(
     present = {name: kind for name, kind in columns.items() if values.get(name)}
     if not present:
         return None
-    store = read_store()
-    if not store["tombstones"]:
+    key = _load_tombstones(con)
+    if key is None:
         return None
-    key = erasure_key(store)
-    con.execute(f"create or replace temp table {_TEMP_TABLE} (hash varchar primary key)")
-    con.executemany(
-        f"insert or ignore into {_TEMP_TABLE} values (?)",
-        [[entry["hash"]] for entry in store["tombstones"]],
-    )
     checks = " or ".join(
         f"{_hash_sql(key, kind, values[name])} in (select hash from {_TEMP_TABLE})"
         for name, kind in present.items()
