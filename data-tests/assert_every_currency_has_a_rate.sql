@@ -36,7 +36,7 @@ money_rows as (
         currency,
         cast({{ dbt.date_trunc('month', at_column) }} as date) as rate_month
     from {{ ref(model) }}
-    where currency is not null and currency <> {{ reporting_sql }}
+    where currency is not null and currency != {{ reporting_sql }}
     union all
     {% endfor %}
     select
@@ -45,7 +45,7 @@ money_rows as (
         cast({{ dbt.date_trunc('month', 'orders.ordered_at') }} as date) as rate_month
     from refunds
     inner join orders on refunds.order_id = orders.order_id
-    where coalesce(refunds.currency, orders.currency) <> {{ reporting_sql }}
+    where coalesce(refunds.currency, orders.currency) != {{ reporting_sql }}
 ),
 
 known_currencies as (
@@ -82,13 +82,17 @@ missing as (
             and needed.rate_month = rates.month
     where rates.currency is null
     group by needed.currency, needed.rate_month
+),
+
+final as (
+    select
+        currency,
+        rate_month,
+        models_needing_it,
+        model_names,
+        -- the exact line to add to seeds/currency_rates.csv (month,currency,rate_to_usd)
+        strftime(rate_month, '%Y-%m-%d') || ',' || currency || ',<rate_to_usd>' as seed_row_to_add
+    from missing
 )
 
-select
-    currency,
-    rate_month,
-    -- the exact line to add to seeds/currency_rates.csv (month,currency,rate_to_usd)
-    strftime(rate_month, '%Y-%m-%d') || ',' || currency || ',<rate_to_usd>' as seed_row_to_add,
-    models_needing_it,
-    model_names
-from missing
+select * from final

@@ -15,44 +15,37 @@ orders as (
     select * from {{ ref('stg_shop__orders') }}
 ),
 
-joined as (
+-- refunds of the order up to and including each one, in refund order (earlier first)
+refunded_so_far as (
     select
-        refunds.*,
-        orders.order_id is null as is_order_unknown,
-        orders.is_quarantined as is_order_quarantined,
-        orders.ordered_at as order_ordered_at,
-        orders.total as order_total,
-        orders.currency as order_currency,
-        -- refunds of the order up to this one, in the order's currency (earlier first)
+        refunds.refund_id,
         sum(refunds.amount) over (
             partition by refunds.order_id
             order by refunds.refunded_at asc nulls last, refunds.refund_id asc
             rows between unbounded preceding and current row
-        ) as refunded_so_far
+        ) as refunded_amount
     from refunds
-    left join orders on refunds.order_id = orders.order_id
 ),
 
 checked as (
     select
-        joined.* exclude (
-            is_order_unknown, is_order_quarantined, order_ordered_at, order_total, order_currency,
-            refunded_so_far
-        ),
+        refunds.*,
         case
-            when joined.is_order_unknown then 'unknown order_id'
-            when joined.is_order_quarantined then 'order_id refers to a quarantined order'
+            when orders.order_id is null then 'unknown order_id'
+            when orders.is_quarantined then 'order_id refers to a quarantined order'
             when
                 not {{ has_currency_rate(
-                    'coalesce(joined.currency, joined.order_currency)', 'joined.order_ordered_at'
+                    'coalesce(refunds.currency, orders.currency)', 'orders.ordered_at'
                 ) }}
                 then '{{ no_currency_rate_reason() }}'
             when
-                coalesce(joined.currency, joined.order_currency) = joined.order_currency
-                and joined.refunded_so_far > joined.order_total
+                coalesce(refunds.currency, orders.currency) = orders.currency
+                and refunded_so_far.refunded_amount > orders.total
                 then 'refunds larger than the order total'
         end as reference_issue
-    from joined
+    from refunds
+    left join orders on refunds.order_id = orders.order_id
+    left join refunded_so_far on refunds.refund_id = refunded_so_far.refund_id
 ),
 
 final as (
