@@ -35,6 +35,9 @@ def documented_settings() -> dict[str, tuple[str, str]]:
     }
     found |= {t.env: (str(t.default), t.description) for t in THRESHOLDS if t.env not in found}
     found |= ALERT_ENV_VARS
+    from orchestration.settings import LOADER_SETTINGS
+
+    found |= LOADER_SETTINGS
     return found
 
 
