@@ -51,7 +51,11 @@ from orchestration.ingest.readers import (
     sql_identifier,
     sql_string,
 )
-from orchestration.ingest.tombstones import tombstone_reason_sql, without_erased_references
+from orchestration.ingest.tombstones import (
+    ERASED_REASON,
+    tombstone_reason_sql,
+    without_erased_references,
+)
 from orchestration.ingest.validation import missing_required_columns, row_reason_sql
 
 __all__ = [
@@ -552,7 +556,10 @@ def _write(
         f"""
         insert into {RAW_SCHEMA}.load_rejects
             (load_id, source, table_name, file_name, line_number, reason, raw_record)
-        select ?, {", ".join(common)}, stage._line_number, bad._reason, stage._raw_record
+        select
+            ?, {", ".join(common)}, stage._line_number, bad._reason,
+            -- an erased person's record is not kept, only the fact that a row was dropped
+            case when bad._reason = {sql_string(ERASED_REASON)} then null else stage._raw_record end
         from {staged.view} as stage
         inner join {bad} as bad on stage._line_number = bad._line_number
         """,

@@ -88,8 +88,10 @@ def test_reloading_the_original_files_rejects_the_erased_rows(con, landing, drop
         ("shop/orders/orders.csv", 3),
         ("shop/orders/orders.csv", 5),
     ]
-    # the erased rule comes first: the reason holds nothing about the person or the row
+    # the erased rule comes first: the reason holds nothing about the person or the row, and
+    # the rejected record is not kept
     assert {reason for _name, _line, reason in erased} == {ERASED_REASON}
+    assert fresh.execute("select count(raw_record) from raw.load_rejects").fetchone() == (0,)
     assert report.rows_read == report.rows_loaded + report.rows_rejected
     assert fresh.execute(
         "select count(*) from raw.load_reconciliation where not is_balanced"
