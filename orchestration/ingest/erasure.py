@@ -104,6 +104,8 @@ class ErasureReport:
     def summary(self) -> str:
         kinds = ", ".join(f"{count} {kind}" for kind, count in self.identifiers.items() if count)
         deleted = sum(self.rows_deleted.values())
+        if not deleted:
+            kinds += " (no row holds them; the tombstones still block future loads)"
         return (
             f"erased {kinds or 'no identifier'}: {deleted} row(s) deleted from "
             f"{len(self.rows_deleted)} table(s), {sum(self.rows_cleared.values())} reference(s) "

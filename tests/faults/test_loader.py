@@ -60,7 +60,9 @@ def tombstones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def malformed_landing(landing: Path) -> dict[str, str]:
     """The malformed files of issue 14 beside one good file; returns name -> what it is."""
-    latin1 = (ORDERS_HEADER + "\no1,caf\xe9@x.com,2024-01-01,USD,1,2\no2,b@x.com,2024-01-02,USD,1,2\n")
+    latin1 = (
+        ORDERS_HEADER + "\no1,caf\xe9@x.com,2024-01-01,USD,1,2\no2,b@x.com,2024-01-02,USD,1,2\n"
+    )
     table = pa.table({"order_id": ["p1", "p2"], "ordered_at": ["2024-01-01", "2024-01-02"]})
     whole_parquet = landing / "whole.parquet"
     landing.mkdir(parents=True, exist_ok=True)
@@ -99,9 +101,7 @@ def test_every_malformed_file_is_in_the_manifest_with_its_reason(tmp_path, tombs
     assert (status, read, loaded, rejected) == ("loaded", 2, 2, 0)
     assert reason.startswith("decoded as latin-1")
     assert "This file is not utf-8 encoded" in reason
-    (email,) = con.execute(
-        "select email from raw.shop__orders where order_id = 'o1'"
-    ).fetchone()
+    (email,) = con.execute("select email from raw.shop__orders where order_id = 'o1'").fetchone()
     assert email == "café@x.com"
 
     # gzip bytes named .csv: read decompressed, said so

@@ -142,9 +142,7 @@ def test_foreign_order_without_a_rate_is_quarantined_and_named(strict):
 
 def test_refund_larger_than_its_order_is_quarantined(strict):
     database, _results = strict
-    refunds = dict(
-        query(database, "select order_id, refund_total from marts.fct_orders")
-    )
+    refunds = dict(query(database, "select order_id, refund_total from marts.fct_orders"))
     assert refunds["o5"] == 0
     assert refunds["o6"] == 2
     assert quarantine(database)["refunds:r1"] == "refunds larger than the order total"
