@@ -769,7 +769,9 @@ def _error_text(error: BaseException) -> str:
     """DuckDB's message on one line: every sentence of it (the later lines name the encoding),
     without the dump of reader options and the SQL caret lines that follow."""
     kept = []
-    for line in str(error).splitlines():
+    # split on newlines only: str.splitlines() also splits on the control characters the
+    # line reader uses as its delimiter, leaving pieces of the option dump behind
+    for line in str(error).replace("\r\n", "\n").split("\n"):
         if _OPTION_DUMP.match(line) or line.lstrip().startswith(("LINE ", "^")):
             continue
         if line.strip():
