@@ -220,7 +220,7 @@ def test_1990s_history_is_published_and_in_the_clv_fit(bad_run):
         from clv.customer_clv_predictions as predictions
         inner join marts.dim_customers as customers
             on predictions.customer_key = customers.customer_key
-        where customers.email like 'cdnow%@example.org'
+        where customers.primary_email like 'cdnow%@example.org'
         """,
     )
     assert predicted[0] == HISTORY_CUSTOMERS

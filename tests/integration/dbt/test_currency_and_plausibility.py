@@ -95,6 +95,9 @@ def build(tmp_path: Path, extra_env: dict[str, str]) -> tuple[Path, dict[str, di
             "--select",
             "+fct_orders +fct_order_lines +int_quarantined_rows_unioned "
             "assert_every_currency_has_a_rate",
+            # only the tests whose every parent is built
+            "--indirect-selection",
+            "cautious",
             "--exclude",
             "test_type:unit",
         ],
