@@ -102,7 +102,9 @@ def add_bad_files(landing: Path) -> None:
     write("shop/orders/x12_history_1990s.csv", history_1990s().encode())
 
 
-@pytest.fixture(scope="module")
+# session scope: xdist may interleave other modules' tests on this worker, which would
+# tear a module fixture down and run it again
+@pytest.fixture(scope="session")
 def bad_run(clean_run: CleanRun, tmp_path_factory: pytest.TempPathFactory) -> CleanRun:
     from orchestration.pipeline import run_pipeline
 

@@ -92,7 +92,9 @@ KPI_QUERIES = {
 }
 
 
-@pytest.fixture(scope="module")
+# session scope: xdist may interleave other modules' tests on this worker, which would
+# tear a module fixture down and run it again
+@pytest.fixture(scope="session")
 def erased(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("erasure")
     env = {
