@@ -10,11 +10,15 @@
       currency  ISO 4217 expression of the amount (coalesce a fallback first, e.g. a refund
                 without currency takes its order's)
       at        date or timestamp whose month picks the rate (orders: ordered_at)
-    Returns decimal(18, 4). An amount already in the reporting currency is returned unchanged.
-    A non-NULL amount whose currency or month has no rate is an ERROR on DuckDB (never a silent
-    NULL); data-tests/assert_every_currency_has_a_rate.sql finds such rows before a mart does,
-    and staging quarantines unknown currencies. Pass column names that do not clash with the
-    lookup's own (rate_currency, rate_month, rate_to_usd). -#}
+    Returns decimal(18, 4). An amount already in the reporting currency is returned unchanged
+    and needs no rate, in any month (a 1990s history in the reporting currency converts).
+    Staging quarantines the rows that could not convert (has_currency_rate() below: unknown
+    currency, or no rate for the month), so the marts only see convertible rows; a non-NULL
+    amount that still has no rate is an ERROR on DuckDB (never a silent NULL).
+    data-tests/assert_every_currency_has_a_rate.sql (warning) names the seed rows to add.
+    With CLM_CURRENCY_RATE_FALLBACK=nearest a month without a rate takes the nearest month's
+    rate of that currency instead (and the same warning names the months). Pass column names
+    that do not clash with the lookup's own (rate_currency, rate_month, rate_to_usd). -#}
 {% macro to_reporting_currency(amount, currency, at, reporting_currency=none) -%}
     {%- set reporting = reporting_currency or var('reporting_currency') -%}
     {%- set reporting_sql = "'" ~ (reporting | trim | upper) ~ "'" -%}
@@ -32,10 +36,22 @@
     end
 {%- endmacro %}
 
-{#- US dollars per one unit of `currency` in the month of `at`: a scalar subquery on the seed. -#}
+{#- US dollars per one unit of `currency` in the month of `at`: a scalar subquery on the seed.
+    With the `nearest` fallback, the rate of the nearest month the seed has for that currency
+    (the earlier month on a tie). -#}
 {% macro currency_rate_to_usd(currency, at) -%}
+    {%- set month_sql = "cast(" ~ dbt.date_trunc('month', at) ~ " as date)" -%}
     (
-        select rates.rate_to_usd
+        select
+            {%- if currency_rate_fallback() == 'nearest' %}
+            arg_min(
+                rates.rate_to_usd,
+                abs(datediff('day', {{ month_sql }}, rates.rate_month)) * 2
+                + case when rates.rate_month > {{ month_sql }} then 1 else 0 end
+            )
+            {%- else %}
+            rates.rate_to_usd
+            {%- endif %}
         from (
             select
                 currency_rates.currency as rate_currency,
@@ -45,9 +61,60 @@
         ) as rates
         where
             rates.rate_currency = {{ currency }}
-            and rates.rate_month = cast({{ dbt.date_trunc('month', at) }} as date)
+            {%- if currency_rate_fallback() != 'nearest' %}
+            and rates.rate_month = {{ month_sql }}
+            {%- endif %}
     )
 {%- endmacro %}
+
+{#- Setting CLM_CURRENCY_RATE_FALLBACK (docs/staging-rules.md): `none` (default) quarantines a
+    row whose foreign currency has no rate for its month; `nearest` converts it at the nearest
+    month's rate of that currency (warning-level data test assert_every_currency_has_a_rate
+    names the months). -#}
+{% macro currency_rate_fallback() -%}
+    {%- set value = env_var('CLM_CURRENCY_RATE_FALLBACK', 'none') | trim | lower -%}
+    {%- if value not in ('none', 'nearest', '') -%}
+        {{ exceptions.raise_compiler_error(
+            "CLM_CURRENCY_RATE_FALLBACK must be 'none' or 'nearest', not '" ~ value ~ "'"
+        ) }}
+    {%- endif -%}
+    {{ return(value or 'none') }}
+{%- endmacro %}
+
+{#- True when an amount in `currency` at `at` converts to the reporting currency: no currency
+    (the caller's fallback applies), the reporting currency itself (no rate needed), or a rate
+    for both the currency and the reporting currency in that month (with the `nearest`
+    fallback: in any month). Staging quarantines rows where this is false, so a missing rate is
+    a counted quarantine row, never a failed build. A subquery on the seed, not a join: staging
+    stays one row of one table. -#}
+{% macro has_currency_rate(currency, at, reporting_currency=none) -%}
+    {%- set reporting = reporting_currency or var('reporting_currency') -%}
+    {%- set reporting_sql = "'" ~ (reporting | trim | upper) ~ "'" -%}
+    {%- set month_sql = "cast(" ~ dbt.date_trunc('month', at) ~ " as date)" -%}
+    {%- set nearest = currency_rate_fallback() == 'nearest' -%}
+    (
+        {{ currency }} is null
+        or {{ currency }} = {{ reporting_sql }}
+        or (
+            {{ currency }} in (
+                select rated.currency from {{ ref('currency_rates') }} as rated
+                {%- if not nearest %}
+                where rated.month = {{ month_sql }}
+                {%- endif %}
+            )
+            and {{ reporting_sql }} in (
+                select rated.currency from {{ ref('currency_rates') }} as rated
+                {%- if not nearest %}
+                where rated.month = {{ month_sql }}
+                {%- endif %}
+            )
+        )
+    )
+{%- endmacro %}
+
+{#- The quarantine reason of a row whose currency has no rate for its month (one text, used by
+    staging and by int_refunds_referenced). -#}
+{% macro no_currency_rate_reason() -%}no exchange rate for its currency and month{%- endmacro %}
 
 {% macro currency_conversion_or_error(converted, currency, at, reporting_sql) -%}
     {{ return(adapter.dispatch('currency_conversion_or_error')(converted, currency, at, reporting_sql)) }}

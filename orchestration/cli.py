@@ -288,6 +288,43 @@ def metrics_query(
         click.echo(format_table(answer))
 
 
+@main.command()
+@click.option("--email", default=None, help="An email address of the person.")
+@click.option("--customer-key", default=None, help="The person's customer_key (dim_customers).")
+@click.option(
+    "--rebuild/--no-rebuild",
+    default=True,
+    show_default=True,
+    help="Rebuild every dbt model from raw afterwards (dbt build --full-refresh).",
+)
+def erase(email: str | None, customer_key: str | None, rebuild: bool) -> None:
+    """Erase one person from every layer and tombstone them (right to erasure, docs/erasure.md).
+
+    The BI file and its copies change at the next publication (`make run`).
+    """
+    from orchestration.ingest.erasure import erase_person, resolve_person
+    from orchestration.warehouse import connect
+
+    if bool(email) == bool(customer_key):
+        raise click.UsageError("give exactly one of --email or --customer-key")
+    with connect() as con:
+        try:
+            person = resolve_person(con, email=email, customer_key=customer_key)
+            report = erase_person(con, person)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(report.summary())
+    if rebuild:
+        from orchestration.dbt_cli import run_dbt
+
+        click.echo("» rebuilding from raw (dbt build --full-refresh)")
+        result = run_dbt("build", "--full-refresh", "--quiet", check=False)
+        if result.returncode != 0:
+            click.echo(result.stdout[-4000:] + result.stderr[-2000:], err=True)
+            raise click.ClickException("the rebuild failed: the erasure itself is done")
+    click.echo("the BI file changes at the next publication (make run)")
+
+
 if __name__ == "__main__":
     main()
 

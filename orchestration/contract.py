@@ -1,4 +1,4 @@
-"""The landing contract (../shared/LANDING.md) loaded from ``landing_contract.yml``.
+"""The landing contract (docs/landing-contract.md) loaded from ``landing_contract.yml``.
 
 Everything that needs to know the 13 landing tables — the loader, the sample-data generator,
 the dbt source YAML and the docs — reads them from here, so the contract is written once.
@@ -15,6 +15,9 @@ import yaml
 CONTRACT_PATH = Path(__file__).with_name("landing_contract.yml")
 COLUMN_TYPES = ("string", "integer", "decimal", "timestamp", "date", "boolean")
 FILE_FORMATS = (".csv", ".jsonl", ".parquet")
+# Text formats may also arrive gzip-compressed: ``orders.csv.gz``, ``events.jsonl.gz``.
+COMPRESSED_FORMATS = {".gz": "gzip"}
+COMPRESSIBLE_FORMATS = (".csv", ".jsonl")
 
 
 @dataclass(frozen=True)

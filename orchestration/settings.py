@@ -590,3 +590,32 @@ ALERT_SETTINGS: dict[str, tuple[str, str]] = {
         "out after sending may be retried (true/false).",
     ),
 }
+
+
+# settings of loader: name -> (default, description)
+LOADER_SETTINGS: dict[str, tuple[str, str]] = {
+    "CLM_CSV_ENCODING": (
+        "utf-8,latin-1",
+        "Encodings tried in order for CSV/JSONL landing files (utf-8, utf-16, latin-1); the "
+        "manifest names the one used when it is not the first.",
+    ),
+    "CLM_CURRENCY_RATE_FALLBACK": (
+        "none",
+        "none: a row whose foreign currency has no rate for its month is quarantined; nearest: "
+        "it is converted at the nearest month's rate, with a warning naming the month.",
+    ),
+    "CLM_MAX_TEXT_LENGTH": (
+        "4000",
+        "Longest text value (characters) staging accepts; a longer one quarantines its row.",
+    ),
+    "CLM_TOMBSTONE_PATH": (
+        "",
+        "File of erasure tombstones and the erasure audit log (default: tombstones.json beside "
+        "CLM_DUCKDB_PATH); it survives a rebuild of the warehouse.",
+    ),
+    "CLM_ERASURE_SALT": (
+        "",
+        "Secret key of the tombstone hashes; when empty, one is generated once and kept in the "
+        "tombstone file.",
+    ),
+}

@@ -1,1 +1,1 @@
-"""Loading landing files into DuckDB's raw schema (../shared/LANDING.md)."""
+"""Loading landing files into DuckDB's raw schema (docs/landing-contract.md)."""

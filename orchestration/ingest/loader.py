@@ -1,6 +1,7 @@
 """The one contract-driven loader: landing files -> ``raw.<source>__<table>`` (ARCHITECTURE.md).
 
-``load_landing`` finds ``<landing>/<source>/<table>/*.csv|*.jsonl|*.parquet`` and loads each
+``load_landing`` finds ``<landing>/<source>/<table>/*.csv|*.jsonl|*.parquet`` (CSV and JSONL
+also gzip-compressed, ``*.csv.gz``) and loads each
 file with :func:`load_file`, in order of modification time, then relative path; ``_load_id``
 increases in that order, so a later load is the "more recently loaded file" of LANDING.md.
 
@@ -8,6 +9,12 @@ One file = one transaction: its raw rows, its rejects and its manifest row commi
 not at all, so a crash never leaves half a file loaded and a manifest row means the file is
 fully in. Reading and checking happen in SQL over DuckDB's readers (see ``readers.py`` and
 ``validation.py``); Python never touches rows.
+
+Every file that reaches a table folder with a known format ends in the manifest. A file that
+cannot be read at all (not decodable in any encoding of ``CLM_CSV_ENCODING``, a truncated
+gzip stream, a broken parquet file) is ``rejected`` with ``rows_read = 0`` and a reason that
+starts with :data:`UNREADABLE` and carries DuckDB's whole message: its rows are unknown, and
+``raw.load_reconciliation`` says so (``is_unreadable``) instead of calling the file balanced.
 """
 
 from __future__ import annotations
@@ -15,9 +22,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import tempfile
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,10 +34,28 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.contract import FILE_FORMATS, Table, tables
+from orchestration.contract import (
+    COMPRESSED_FORMATS,
+    COMPRESSIBLE_FORMATS,
+    FILE_FORMATS,
+    Table,
+    tables,
+)
 from orchestration.contract import sources as contract_sources
+from orchestration.ingest.options import csv_encodings
 from orchestration.ingest.raw_schema import RAW_SCHEMA, ensure_raw_schema
-from orchestration.ingest.readers import READERS, StagedFile, sql_identifier, sql_string
+from orchestration.ingest.readers import (
+    READERS,
+    ReadOptions,
+    StagedFile,
+    sql_identifier,
+    sql_string,
+)
+from orchestration.ingest.tombstones import (
+    ERASED_REASON,
+    tombstone_reason_sql,
+    without_erased_references,
+)
 from orchestration.ingest.validation import missing_required_columns, row_reason_sql
 
 __all__ = [
@@ -55,6 +82,15 @@ LOADED, REJECTED, EMPTY, DUPLICATE, SKIPPED, FAILED = (
 )
 _GLOB_CHARACTERS = frozenset("*?[]{}")
 _HASH_CHUNK_BYTES = 8 << 20
+_GZIP_MAGIC = b"\x1f\x8b"
+# The reason of a file whose rows cannot be counted starts with this (raw.load_reconciliation).
+UNREADABLE = "unreadable, rows unknown"
+# Longest DuckDB message kept in a reason (they are a few lines; a reason is not a log).
+_MAX_ERROR_TEXT = 2000
+# DuckDB's words for "these bytes are not text in that encoding" (duckdb 2.0).
+# Lines of DuckDB's CSV error that list the reader's options ("  file = ...", "  quote = ...").
+_OPTION_DUMP = re.compile(r"^\s+[a-z_]+ =")
+_ENCODING_ERRORS = ("not utf-8 encoded", "invalid unicode", "encoding", "utf-8", "utf8")
 
 
 @dataclass(frozen=True)
@@ -66,6 +102,7 @@ class LandingFile:
     table: Table
     file_format: str
     modified_ns: int
+    compression: str | None = None
 
 
 @dataclass
@@ -232,11 +269,11 @@ def discover_files(
                 if path.is_dir():
                     warnings.append(f"ignored folder inside a table folder: {relative}/")
                     continue
-                extension = path.suffix.lower()
-                if extension not in FILE_FORMATS:
+                file_format, compression = file_format_of(path.name)
+                if file_format is None:
                     warnings.append(
                         f"ignored file with unknown extension: {relative} "
-                        f"(expected {', '.join(FILE_FORMATS)})"
+                        f"(expected {', '.join(_accepted_extensions())})"
                     )
                     continue
                 found.append(
@@ -244,12 +281,34 @@ def discover_files(
                         path=path,
                         relative_name=relative,
                         table=table,
-                        file_format=extension.lstrip("."),
+                        file_format=file_format,
                         modified_ns=path.stat().st_mtime_ns,
+                        compression=compression,
                     )
                 )
     found.sort(key=lambda landing_file: (landing_file.modified_ns, landing_file.relative_name))
     return found, warnings
+
+
+def file_format_of(name: str) -> tuple[str | None, str | None]:
+    """The format (``csv``, ``jsonl``, ``parquet``) and compression (``gzip`` or None) of a
+    landing file name, from its extensions; ``(None, None)`` when the loader cannot read it."""
+    lowered = name.lower()
+    for suffix, compression in COMPRESSED_FORMATS.items():
+        if lowered.endswith(suffix):
+            inner = Path(lowered[: -len(suffix)]).suffix
+            if inner in COMPRESSIBLE_FORMATS:
+                return inner.lstrip("."), compression
+            return None, None
+    extension = Path(lowered).suffix
+    if extension in FILE_FORMATS:
+        return extension.lstrip("."), None
+    return None, None
+
+
+def _accepted_extensions() -> list[str]:
+    compressed = [f"{fmt}{suffix}" for suffix in COMPRESSED_FORMATS for fmt in COMPRESSIBLE_FORMATS]
+    return [*FILE_FORMATS, *compressed]
 
 
 def load_landing(
@@ -329,7 +388,7 @@ def load_file(
         result.status = FAILED
         result.load_id = None
         result.rows_read = result.rows_loaded = result.rows_rejected = 0
-        result.reason = f"{type(error).__name__}: {_first_line(str(error))}"
+        result.reason = _error_text(error)
     result.seconds = time.monotonic() - started
     return result
 
@@ -345,15 +404,18 @@ def _landing_file_for(path: Path, landing_dir: Path | str | None) -> LandingFile
     table = next((t for t in tables() if (t.source, t.name) == (source, table_name)), None)
     if table is None:
         raise ValueError(f"{source}/{table_name} is not a table of the landing contract")
-    extension = path.suffix.lower()
-    if extension not in FILE_FORMATS:
-        raise ValueError(f"{path.name}: unknown extension (expected {', '.join(FILE_FORMATS)})")
+    file_format, compression = file_format_of(path.name)
+    if file_format is None:
+        raise ValueError(
+            f"{path.name}: unknown extension (expected {', '.join(_accepted_extensions())})"
+        )
     return LandingFile(
         path=path,
         relative_name=relative.as_posix(),
         table=table,
-        file_format=extension.lstrip("."),
+        file_format=file_format,
         modified_ns=path.stat().st_mtime_ns,
+        compression=compression,
     )
 
 
@@ -365,7 +427,8 @@ def _load(
 ) -> None:
     table = landing_file.table
     size = landing_file.path.stat().st_size
-    file_hash, line_breaks = _hash_and_line_breaks(landing_file.path)
+    facts = _scan(landing_file)
+    file_hash = facts.file_hash
     earlier = con.execute(
         f"""
         select load_id, file_name
@@ -401,33 +464,24 @@ def _load(
     staged: StagedFile | None = None
     try:
         with _readable_path(landing_file.path) as path:
-            try:
-                staged = READERS["." + landing_file.file_format](
-                    con, sql_string(path), prefix, line_breaks
-                )
-            except duckdb.Error as error:
-                # Unreadable as its format (bad encoding, broken parquet): the file is bad
-                # input, not a loader failure. It has no rows we could count.
+            staged, notes, error_text = _stage(con, landing_file, path, prefix, facts)
+            # the landing-relative name, not where this machine keeps the file
+            error_text = error_text.replace(path, landing_file.relative_name)
+            if staged is None:
+                # Unreadable as its format (no encoding decodes it, a truncated gzip stream, a
+                # broken parquet file): bad input, not a loader failure. Its rows are unknown.
                 result.status = REJECTED
-                result.reason = (
-                    f"could not read the file as {landing_file.file_format}: "
-                    f"{_first_line(str(error))}"
-                )
+                result.reason = _unreadable_reason(landing_file, facts, error_text)
                 con.begin()
                 result.load_id = _next_load_id(con)
                 _insert_manifest(con, result, file_hash, size, started_at)
                 con.commit()
                 return
+            # notes: how the file was read when not the plain way (another encoding, gzip)
+            result.reason = "; ".join(notes) or None
             _write(con, table, staged, landing_file, result, file_hash, size, started_at, prefix)
     finally:
-        names = (staged.temp_objects if staged else []) + [
-            f"{prefix}_{suffix}" for suffix in ("lines", "records", "documents", "stage", "bad")
-        ]
-        for name in names:
-            with contextlib.suppress(duckdb.Error):
-                con.execute(f"drop view if exists {name}")
-            with contextlib.suppress(duckdb.Error):
-                con.execute(f"drop table if exists {name}")
+        _drop_temp_objects(con, prefix, staged)
 
 
 def _write(
@@ -448,6 +502,7 @@ def _write(
         file_reason = "missing required column(s): " + ", ".join(missing)
 
     values = {name: staged.columns.get(name) for name in table.column_names}
+    values = without_erased_references(con, table, values)
     extras = [name for name in staged.columns if name not in values]
     extras_sql = (
         "json_object("
@@ -460,6 +515,10 @@ def _write(
         reason_sql = sql_string(file_reason)
     else:
         reason_sql = f"coalesce(_structure_error, {row_reason_sql(table, values)})"
+        erased_sql = tombstone_reason_sql(con, table, values)
+        if erased_sql is not None:
+            # an erased person's row never comes back; the reason holds no personal data
+            reason_sql = f"coalesce({erased_sql}, {reason_sql})"
     bad = f"{prefix}_bad"
     common = [
         sql_string(table.source),
@@ -497,7 +556,10 @@ def _write(
         f"""
         insert into {RAW_SCHEMA}.load_rejects
             (load_id, source, table_name, file_name, line_number, reason, raw_record)
-        select ?, {", ".join(common)}, stage._line_number, bad._reason, stage._raw_record
+        select
+            ?, {", ".join(common)}, stage._line_number, bad._reason,
+            -- an erased person's record is not kept, only the fact that a row was dropped
+            case when bad._reason = {sql_string(ERASED_REASON)} then null else stage._raw_record end
         from {staged.view} as stage
         inner join {bad} as bad on stage._line_number = bad._line_number
         """,
@@ -505,7 +567,8 @@ def _write(
     ).fetchone()
     result.load_id = load_id
     result.status = REJECTED if file_reason else LOADED
-    result.reason = file_reason
+    if file_reason:
+        result.reason = f"{file_reason}; {result.reason}" if result.reason else file_reason
     result.rows_loaded = int(loaded)
     result.rows_rejected = int(rejected)
     result.rows_read = result.rows_loaded + result.rows_rejected
@@ -571,35 +634,166 @@ def _readable_path(path: Path) -> Iterator[str]:
         yield link
 
 
-def _hash_and_line_breaks(path: Path) -> tuple[str, str]:
-    """The file's sha256, and its line breaks for the readers: ``lf``, ``crlf`` or ``cr``.
+@dataclass
+class _FileFacts:
+    """What one pass over a file's bytes finds (see :func:`_scan`)."""
 
-    ``cr`` means a lone carriage return somewhere (see ``readers._lines_table``). Found in the
-    same pass as the hash, so the file is read once here.
+    file_hash: str
+    line_breaks: str = "lf"
+    # gzip bytes in a file whose name does not say so (``orders.csv`` that is really gzip)
+    is_undeclared_gzip: bool = False
+    compression: str | None = None
+    # a compressed stream that ends early or is corrupt: why, and the complete lines before it
+    stream_error: str | None = None
+    lines_before_error: int = 0
+
+
+def _scan(landing_file: LandingFile) -> _FileFacts:
+    """The file's sha256, its line breaks for the readers (``lf``, ``crlf`` or ``cr``) and its
+    compression, in one pass over the bytes.
+
+    ``cr`` means a lone carriage return somewhere (see ``readers._lines_table``). A text file
+    that starts with the gzip magic bytes is read as gzip whatever its name; its line breaks
+    come from the decompressed bytes (zlib, chunk by chunk, in C), which also tells whether
+    the stream is complete.
     """
     digest = hashlib.sha256()
-    carriage_returns = crlf_pairs = 0
+    carriage_returns = crlf_pairs = newlines = 0
     previous_ends_with_cr = False
-    with path.open("rb") as stream:
+    facts = _FileFacts(file_hash="", compression=landing_file.compression)
+    decompressor = None
+    with landing_file.path.open("rb") as stream:
+        first = True
         while chunk := stream.read(_HASH_CHUNK_BYTES):
             digest.update(chunk)
-            carriage_returns += chunk.count(b"\r")
-            crlf_pairs += chunk.count(b"\r\n")
-            if previous_ends_with_cr and chunk.startswith(b"\n"):
+            if first:
+                first = False
+                if landing_file.file_format != "parquet" and chunk.startswith(_GZIP_MAGIC):
+                    facts.is_undeclared_gzip = landing_file.compression is None
+                    facts.compression = "gzip"
+                if facts.compression == "gzip":
+                    decompressor = zlib.decompressobj(wbits=47)
+            text = chunk
+            if decompressor is not None:
+                if facts.stream_error:
+                    continue
+                try:
+                    text = decompressor.decompress(chunk)
+                    while decompressor.eof and decompressor.unused_data:
+                        # concatenated gzip members (what `cat a.gz b.gz` gives) are one stream
+                        rest = decompressor.unused_data
+                        decompressor = zlib.decompressobj(wbits=47)
+                        text += decompressor.decompress(rest)
+                except zlib.error as error:
+                    facts.stream_error = f"the gzip data is corrupt ({error})"
+                    continue
+            newlines += text.count(b"\n")
+            carriage_returns += text.count(b"\r")
+            crlf_pairs += text.count(b"\r\n")
+            if previous_ends_with_cr and text.startswith(b"\n"):
                 crlf_pairs += 1
-            previous_ends_with_cr = chunk.endswith(b"\r")
+            if text:
+                previous_ends_with_cr = text.endswith(b"\r")
+    if decompressor is not None and not facts.stream_error and not decompressor.eof:
+        facts.stream_error = "the gzip data ends early (the file is truncated)"
+    if facts.stream_error:
+        facts.lines_before_error = newlines
     if carriage_returns == 0:
-        line_breaks = "lf"
+        facts.line_breaks = "lf"
     elif carriage_returns == crlf_pairs:
-        line_breaks = "crlf"
+        facts.line_breaks = "crlf"
     else:
-        line_breaks = "cr"
-    return digest.hexdigest(), line_breaks
+        facts.line_breaks = "cr"
+    facts.file_hash = digest.hexdigest()
+    return facts
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection,
+    landing_file: LandingFile,
+    path: str,
+    prefix: str,
+    facts: _FileFacts,
+) -> tuple[StagedFile | None, list[str], str]:
+    """Stage the file with DuckDB's readers: ``(staged, notes, "")`` or ``(None, [], error)``.
+
+    Text files are tried in each encoding of ``CLM_CSV_ENCODING`` while the error is about the
+    encoding; the notes say which encoding (and compression) was used when not the plain one.
+    """
+    reader = READERS["." + landing_file.file_format]
+    notes: list[str] = []
+    if facts.is_undeclared_gzip:
+        notes.append("gzip-compressed although its name does not end in .gz: read decompressed")
+    if landing_file.file_format == "parquet":
+        try:
+            return reader(con, sql_string(path), prefix, facts.line_breaks), notes, ""
+        except duckdb.Error as error:
+            return None, [], _error_text(error)
+    if facts.stream_error:
+        return None, [], facts.stream_error
+    encodings = csv_encodings()
+    failures: list[str] = []
+    for encoding in encodings:
+        options = ReadOptions(facts.line_breaks, encoding, facts.compression)
+        try:
+            staged = reader(con, sql_string(path), prefix, options)
+        except duckdb.Error as error:
+            text = _error_text(error)
+            failures.append(f"as {encoding}: {text}")
+            _drop_temp_objects(con, prefix, None)
+            if not any(word in text.lower() for word in _ENCODING_ERRORS):
+                break
+            continue
+        if encoding != encodings[0]:
+            notes.append(
+                f"decoded as {encoding} ({'; '.join(failures)})"
+                if failures
+                else f"decoded as {encoding}"
+            )
+        return staged, notes, ""
+    tried = ", ".join(encodings[: len(failures)])
+    return None, [], f"could not decode it (tried {tried}): " + " | ".join(failures)
+
+
+def _unreadable_reason(landing_file: LandingFile, facts: _FileFacts, error_text: str) -> str:
+    kind = landing_file.file_format + (f" ({facts.compression})" if facts.compression else "")
+    counted = (
+        f"; {facts.lines_before_error} complete line(s) could be decompressed before the error"
+        if facts.stream_error
+        else ""
+    )
+    return f"{UNREADABLE}: could not read the file as {kind}: {error_text}{counted}"
+
+
+def _error_text(error: BaseException) -> str:
+    """DuckDB's message on one line: every sentence of it (the later lines name the encoding),
+    without the dump of reader options and the SQL caret lines that follow."""
+    kept = []
+    # split on newlines only: str.splitlines() also splits on the control characters the
+    # line reader uses as its delimiter, leaving pieces of the option dump behind
+    for line in str(error).replace("\r\n", "\n").split("\n"):
+        if _OPTION_DUMP.match(line) or line.lstrip().startswith(("LINE ", "^")):
+            continue
+        if line.strip():
+            kept.append(line.strip())
+    text = " ".join(kept)
+    if len(text) > _MAX_ERROR_TEXT:
+        text = text[: _MAX_ERROR_TEXT - 1] + "…"
+    return f"{type(error).__name__}: {text}"
+
+
+def _drop_temp_objects(
+    con: duckdb.DuckDBPyConnection, prefix: str, staged: StagedFile | None
+) -> None:
+    names = (staged.temp_objects if staged else []) + [
+        f"{prefix}_{suffix}" for suffix in ("lines", "records", "documents", "stage", "bad")
+    ]
+    for name in names:
+        with contextlib.suppress(duckdb.Error):
+            con.execute(f"drop view if exists {name}")
+        with contextlib.suppress(duckdb.Error):
+            con.execute(f"drop table if exists {name}")
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else text

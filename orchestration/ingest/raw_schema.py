@@ -64,7 +64,9 @@ select
     rows_read,
     rows_loaded,
     rows_rejected,
-    rows_read = rows_loaded + rows_rejected as is_balanced
+    rows_read = rows_loaded + rows_rejected as is_balanced,
+    -- a file no reader could open: its rows are unknown, so its zeros balance nothing
+    coalesce(starts_with(reason, 'unreadable, rows unknown'), false) as is_unreadable
 from {RAW_SCHEMA}.load_manifest
 """
 

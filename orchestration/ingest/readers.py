@@ -92,8 +92,24 @@ class StagedFile:
     temp_objects: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to decode a text file: its line breaks, encoding and compression.
+
+    ``line_breaks``: see :func:`_lines_table`. ``encoding``: a DuckDB CSV encoding (``utf-8``,
+    ``utf-16``, ``latin-1``). ``compression``: ``None`` or ``gzip``.
+    """
+
+    line_breaks: str = "lf"
+    encoding: str = "utf-8"
+    compression: str | None = None
+
+
 def _lines_table(
-    con: duckdb.DuckDBPyConnection, path_sql: str, table: str, line_breaks: str
+    con: duckdb.DuckDBPyConnection,
+    path_sql: str,
+    table: str,
+    line_breaks: str | ReadOptions,
 ) -> None:
     """Physical lines of the file in ``table``, ``rowid + 1`` being the line number.
 
@@ -103,8 +119,15 @@ def _lines_table(
     with the matching ``new_line``, but with ``new_line='\\n'`` it counts ``\\r\\n`` as two
     breaks, and with ``'\\r\\n'`` it drops the text after a lone ``\\r``. So a file with a lone
     ``\\r`` (rare: old Mac exports) is split in SQL from ``read_text`` instead, which holds the
-    whole file in memory once.
+    whole file in memory once (only for an uncompressed UTF-8 file).
     """
+    options = line_breaks if isinstance(line_breaks, ReadOptions) else ReadOptions(line_breaks)
+    line_breaks = options.line_breaks
+    if line_breaks == "cr" and (options.compression or options.encoding != "utf-8"):
+        raise duckdb.InvalidInputError(
+            "the file has lone carriage returns (\\r) as line breaks, which can only be read "
+            "from an uncompressed UTF-8 file"
+        )
     if line_breaks == "cr":
         con.execute(
             f"""
@@ -141,14 +164,19 @@ def _lines_table(
             strict_mode = false,
             null_padding = false,
             all_varchar = true,
-            max_line_size = {_MAX_LINE_BYTES}
+            max_line_size = {_MAX_LINE_BYTES},
+            encoding = '{options.encoding}',
+            compression = '{options.compression or "none"}'
         )
         """
     )
 
 
 def stage_csv(
-    con: duckdb.DuckDBPyConnection, path_sql: str, prefix: str, line_breaks: str = "lf"
+    con: duckdb.DuckDBPyConnection,
+    path_sql: str,
+    prefix: str,
+    line_breaks: str | ReadOptions = "lf",
 ) -> StagedFile:
     """Stage a CSV file (header row, ``,`` separated, ``"`` quoted); see the module docstring."""
     lines, records, view = f"{prefix}_lines", f"{prefix}_records", f"{prefix}_stage"
@@ -313,7 +341,10 @@ def _unquote(value: str) -> str:
 
 
 def stage_jsonl(
-    con: duckdb.DuckDBPyConnection, path_sql: str, prefix: str, line_breaks: str = "lf"
+    con: duckdb.DuckDBPyConnection,
+    path_sql: str,
+    prefix: str,
+    line_breaks: str | ReadOptions = "lf",
 ) -> StagedFile:
     """Stage a JSON-lines file: one object per line; a line that is not one is rejected.
 
@@ -379,7 +410,10 @@ def json_key(key: str) -> str:
 
 
 def stage_parquet(
-    con: duckdb.DuckDBPyConnection, path_sql: str, prefix: str, line_breaks: str = "lf"
+    con: duckdb.DuckDBPyConnection,
+    path_sql: str,
+    prefix: str,
+    line_breaks: str | ReadOptions = "lf",
 ) -> StagedFile:
     """Stage a parquet file; native values are cast to text, the line is the row index + 1."""
     view = f"{prefix}_stage"

@@ -48,6 +48,7 @@ flagged as (
             ("not is_valid_email", invalid_email_reason()),
             ("created_at > " ~ build_started_at(), 'created_at in the future'),
             ("updated_at > " ~ build_started_at(), 'updated_at in the future'),
+            (is_any_text_too_long(['crm_contact_id', 'referred_by_crm_contact_id', 'email', 'secondary_email', 'first_name', 'last_name', 'phone', 'city', 'acquisition_channel']), text_too_long_reason()),
         ]) }} as quarantine_reason
     from validated
 ),

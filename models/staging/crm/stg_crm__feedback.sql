@@ -41,6 +41,7 @@ flagged as (
             ("feedback_type = 'nps' and score not between 0 and 10", 'nps score outside 0-10'),
             ("feedback_type = 'review' and score not between 1 and 5", 'review score outside 1-5'),
             ("submitted_at > " ~ build_started_at(), 'submitted_at in the future'),
+            (is_any_text_too_long(['feedback_id', 'crm_contact_id', 'email', 'comment']), text_too_long_reason()),
         ]) }} as quarantine_reason
     from validated
 ),

@@ -44,6 +44,7 @@ flagged as (
             ("csat_score not between 1 and 5", 'csat_score outside 1-5'),
             ("opened_at > " ~ build_started_at(), 'opened_at in the future'),
             ("resolved_at > " ~ build_started_at(), 'resolved_at in the future'),
+            (is_any_text_too_long(['ticket_id', 'crm_contact_id', 'email', 'topic']), text_too_long_reason()),
         ]) }} as quarantine_reason
     from validated
 ),

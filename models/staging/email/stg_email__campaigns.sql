@@ -33,7 +33,9 @@ flagged as (
             ("cost < 0", 'negative cost'),
             ("cost is not null and currency is null", 'missing currency'),
             ("not " ~ is_known_currency('currency'), 'unknown currency'),
+            (is_known_currency('currency') ~ " and not " ~ has_currency_rate('currency', 'sent_at'), no_currency_rate_reason()),
             ("sent_at > " ~ build_started_at(), 'sent_at in the future'),
+            (is_any_text_too_long(['campaign_id', 'campaign_name']), text_too_long_reason()),
         ]) }} as quarantine_reason
     from renamed
 ),

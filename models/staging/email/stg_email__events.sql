@@ -47,6 +47,7 @@ flagged as (
             ("not is_valid_email", invalid_email_reason()),
             ("event_type not in ('sent', 'delivered', 'bounced', 'opened', 'clicked', 'unsubscribed', 'complained')", 'event_type not an accepted value'),
             ("occurred_at > " ~ build_started_at(), 'occurred_at in the future'),
+            (is_any_text_too_long(['event_id', 'campaign_id', 'email']), text_too_long_reason()),
         ]) }} as quarantine_reason
     from validated
 ),

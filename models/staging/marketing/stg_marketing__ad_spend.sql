@@ -33,7 +33,9 @@ flagged as (
             ("impressions < 0", 'negative impressions'),
             ("clicks < 0", 'negative clicks'),
             ("not " ~ is_known_currency('currency'), 'unknown currency'),
+            (is_known_currency('currency') ~ " and not " ~ has_currency_rate('currency', 'spend_date'), no_currency_rate_reason()),
             ("spend_date > cast(" ~ build_started_at() ~ " as date)", 'spend_date in the future'),
+            (is_any_text_too_long(['channel', 'campaign']), text_too_long_reason()),
         ]) }} as quarantine_reason
     from renamed
 ),

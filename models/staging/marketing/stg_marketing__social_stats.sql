@@ -34,6 +34,7 @@ flagged as (
             ("comments < 0", 'negative comments'),
             ("shares < 0", 'negative shares'),
             ("stat_date > cast(" ~ build_started_at() ~ " as date)", 'stat_date in the future'),
+            (is_any_text_too_long(['platform']), text_too_long_reason()),
         ]) }} as quarantine_reason
     from renamed
 ),

@@ -40,7 +40,9 @@ flagged as (
             ("cart_total < 0", 'negative cart_total'),
             ("cart_total is not null and currency is null", 'missing currency'),
             ("not " ~ is_known_currency('currency'), 'unknown currency'),
+            (is_known_currency('currency') ~ " and not " ~ has_currency_rate('currency', 'created_at'), no_currency_rate_reason()),
             ("created_at > " ~ build_started_at(), 'created_at in the future'),
+            (is_any_text_too_long(['checkout_id', 'shop_customer_id', 'completed_order_id', 'email']), text_too_long_reason()),
         ]) }} as quarantine_reason
     from validated
 ),

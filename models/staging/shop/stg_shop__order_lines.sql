@@ -42,6 +42,7 @@ flagged as (
             ("quantity < 0", 'negative quantity'),
             ("unit_price < 0", 'negative unit_price'),
             ("line_discount < 0", 'negative line_discount'),
+            (is_any_text_too_long(['order_line_id', 'order_id', 'sku', 'product_name', 'category']), text_too_long_reason()),
         ]) }} as quarantine_reason
     from renamed
 ),

@@ -61,14 +61,17 @@ flagged as (
             ("financial_status not in ('paid', 'partially_refunded', 'refunded', 'pending', 'voided')", 'financial_status not an accepted value'),
             ("source_channel not in ('web', 'app', 'pos', 'subscription')", 'source_channel not an accepted value'),
             ("not " ~ is_known_currency('currency'), 'unknown currency'),
+            (is_known_currency('currency') ~ " and not " ~ has_currency_rate('currency', 'ordered_at'), no_currency_rate_reason()),
             ("subtotal < 0", 'negative subtotal'),
             ("discount_total < 0", 'negative discount_total'),
             ("shipping_total < 0", 'negative shipping_total'),
             ("tax_total < 0", 'negative tax_total'),
             ("total < 0", 'negative total'),
+            ("discount_total > subtotal", 'discount_total larger than subtotal'),
             ("ordered_at > " ~ build_started_at(), 'ordered_at in the future'),
             ("cancelled_at > " ~ build_started_at(), 'cancelled_at in the future'),
             ("updated_at > " ~ build_started_at(), 'updated_at in the future'),
+            (is_any_text_too_long(['order_id', 'shop_customer_id', 'subscription_id', 'email', 'utm_source', 'utm_campaign']), text_too_long_reason()),
         ]) }} as quarantine_reason
     from validated
 ),

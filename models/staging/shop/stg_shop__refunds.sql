@@ -32,6 +32,7 @@ flagged as (
             ("amount < 0", 'negative amount'),
             ("not " ~ is_known_currency('currency'), 'unknown currency'),
             ("refunded_at > " ~ build_started_at(), 'refunded_at in the future'),
+            (is_any_text_too_long(['refund_id', 'order_id', 'reason']), text_too_long_reason()),
         ]) }} as quarantine_reason
     from renamed
 ),

@@ -51,6 +51,7 @@ flagged as (
             ("started_at > " ~ build_started_at(), 'started_at in the future'),
             ("cancelled_at > " ~ build_started_at(), 'cancelled_at in the future'),
             ("updated_at > " ~ build_started_at(), 'updated_at in the future'),
+            (is_any_text_too_long(['subscription_id', 'billing_customer_id', 'email', 'plan_name', 'cancel_reason']), text_too_long_reason()),
         ]) }} as quarantine_reason
     from validated
 ),

@@ -10,6 +10,16 @@ import duckdb
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def own_tombstones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test has its own (empty) tombstone file and no key or encodings from the shell."""
+    path = tmp_path / "tombstones.json"
+    monkeypatch.setenv("CLM_TOMBSTONE_PATH", str(path))
+    for name in ("CLM_ERASURE_SALT", "CLM_CSV_ENCODING"):
+        monkeypatch.delenv(name, raising=False)
+    return path
+
+
 @pytest.fixture
 def con() -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect()

@@ -547,7 +547,7 @@ def test_corrupt_parquet_is_rejected_not_raised(con, landing, drop):
     by_name = {result.file_name: result for result in report.files}
     assert by_name["shop/orders/broken.parquet"].status == "rejected"
     assert by_name["shop/orders/broken.parquet"].reason.startswith(
-        "could not read the file as parquet"
+        "unreadable, rows unknown: could not read the file as parquet"
     )
     assert by_name["shop/orders/ok.csv"].rows_loaded == 1
     assert_balanced(con)
@@ -615,7 +615,8 @@ def test_unknown_folders_and_extensions_are_warned_not_loaded(con, landing, drop
     assert [result.file_name for result in report.files] == ["shop/orders/o.csv"]
     assert sorted(report.warnings) == [
         "ignored file outside any table folder: stray.csv",
-        "ignored file with unknown extension: shop/orders/readme.txt (expected .csv, .jsonl, .parquet)",
+        "ignored file with unknown extension: shop/orders/readme.txt "
+        "(expected .csv, .jsonl, .parquet, .csv.gz, .jsonl.gz)",
         "ignored unknown source folder: erp/",
         "ignored unknown table folder: shop/unknown_table/",
     ]
