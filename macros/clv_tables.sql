@@ -9,7 +9,9 @@
             p_alive double,
             expected_purchases double,
             expected_order_value double,
-            predicted_clv double
+            predicted_clv double,
+            churn_probability double,
+            expected_next_order_date date
         );
         create schema if not exists marts;
         create table if not exists marts.customer_clv_model (

@@ -88,3 +88,18 @@ class Settings:
 def get_settings() -> Settings:
     """Settings read from the environment now (not cached: tests change the environment)."""
     return Settings()
+
+
+# settings of models: name -> (default, description)
+MODELS_SETTINGS: dict[str, tuple[str, str]] = {
+    "CLM_AT_RISK_AFTER_PURCHASE_GAPS": (
+        "2",
+        "A repeat buyer is at risk once the days since their last order exceed this many times "
+        "their own mean days between purchases (dbt var at_risk_after_purchase_gaps).",
+    ),
+    "CLM_INACTIVE_AFTER_PURCHASE_GAPS": (
+        "4",
+        "A repeat buyer is inactive once the days since their last order exceed this many times "
+        "their own mean days between purchases (dbt var inactive_after_purchase_gaps).",
+    ),
+}

@@ -103,12 +103,12 @@ joined as (
         coalesce(orders_by_month.orders, 0) as orders,
         coalesce(orders_by_month.net_revenue, 0) as net_revenue,
         coalesce(spend_by_month.marketing_spend, 0) as marketing_spend,
-        sum(coalesce(orders_by_month.new_customers, 0)) over (
+        cast(sum(coalesce(orders_by_month.new_customers, 0)) over (
             order by months.month rows between unbounded preceding and current row
-        ) as customers_to_date,
-        sum(coalesce(orders_by_month.new_repeat_customers, 0)) over (
+        ) as bigint) as customers_to_date,
+        cast(sum(coalesce(orders_by_month.new_repeat_customers, 0)) over (
             order by months.month rows between unbounded preceding and current row
-        ) as repeat_customers_to_date,
+        ) as bigint) as repeat_customers_to_date,
         coalesce(checkouts_by_month.checkouts, 0) as checkouts,
         coalesce(checkouts_by_month.abandoned_checkouts, 0) as abandoned_checkouts,
         coalesce(nps_by_month.nps_responses, 0) as nps_responses,
