@@ -31,4 +31,4 @@ compared as (
 )
 
 select * from compared
-where abs(compared.monthly_mrr - compared.customer_mrr) >= 0.01
+where abs(monthly_mrr - customer_mrr) >= 0.01

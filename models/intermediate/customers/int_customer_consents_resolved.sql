@@ -105,7 +105,7 @@ ranked as (
 
 newest as (
     select * from ranked
-    where ranked.recency_rank = 1
+    where recency_rank = 1
 ),
 
 customers as (
@@ -113,7 +113,8 @@ customers as (
 ),
 
 final as (
-    select
+    -- column order is the documented layout, not ST06's
+    select  -- noqa: ST06
         customers.customer_key,
         -- email
         coalesce(email_consent.is_opted_in, false) as can_email,

@@ -15,9 +15,19 @@ event_summary as (
     select
         email_events.customer_key,
         -- email
-        max(case when email_events.channel = 'email' and email_events.event_type = 'opened' then email_events.occurred_at end)
+        max(
+            case
+                when email_events.channel = 'email' and email_events.event_type = 'opened' then email_events.occurred_at
+            end
+        )
             as last_opened_at,
-        max(case when email_events.channel = 'email' and email_events.event_type = 'clicked' then email_events.occurred_at end)
+        max(
+            case
+                when
+                    email_events.channel = 'email' and email_events.event_type = 'clicked'
+                    then email_events.occurred_at
+            end
+        )
             as last_clicked_at,
         count(
             case
@@ -42,7 +52,11 @@ event_summary as (
         coalesce(bool_or(email_events.channel = 'email' and email_events.event_type = 'unsubscribed'), false)
             as is_unsubscribed,
         -- sms (an SMS has no open; a click is a tapped link)
-        max(case when email_events.channel = 'sms' and email_events.event_type = 'clicked' then email_events.occurred_at end)
+        max(
+            case
+                when email_events.channel = 'sms' and email_events.event_type = 'clicked' then email_events.occurred_at
+            end
+        )
             as last_sms_clicked_at,
         count(
             case
@@ -73,16 +87,17 @@ checkout_summary as (
 ),
 
 final as (
-    select
+    -- column order is the documented layout, not ST06's
+    select  -- noqa: ST06
         coalesce(event_summary.customer_key, checkout_summary.customer_key) as customer_key,
         event_summary.last_opened_at,
         event_summary.last_clicked_at,
-        cast(coalesce(event_summary.opens_last_90_days, 0) as bigint) as opens_last_90_days,
-        cast(coalesce(event_summary.clicks_last_90_days, 0) as bigint) as clicks_last_90_days,
+        coalesce(event_summary.opens_last_90_days, 0) as opens_last_90_days,
+        coalesce(event_summary.clicks_last_90_days, 0) as clicks_last_90_days,
         coalesce(event_summary.has_opened_email_last_30_days, false) as has_opened_email_last_30_days,
         coalesce(event_summary.is_unsubscribed, false) as is_unsubscribed,
         event_summary.last_sms_clicked_at,
-        cast(coalesce(event_summary.sms_clicks_last_90_days, 0) as bigint) as sms_clicks_last_90_days,
+        coalesce(event_summary.sms_clicks_last_90_days, 0) as sms_clicks_last_90_days,
         coalesce(event_summary.is_sms_unsubscribed, false) as is_sms_unsubscribed,
         coalesce(event_summary.has_engaged_with_campaigns, false) as has_engaged_with_campaigns,
         checkout_summary.customer_key is not null as has_started_checkout,

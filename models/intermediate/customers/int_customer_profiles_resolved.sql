@@ -123,7 +123,8 @@ first_email as (
 ),
 
 final as (
-    select
+    -- column order is the documented layout, not ST06's
+    select  -- noqa: ST06
         customers.customer_key,
         coalesce(profile_summary.profile_email, first_email.email) as primary_email,
         profile_summary.first_name,

@@ -117,7 +117,7 @@ final as (
         -- orders
         order_summary.first_ordered_at,
         order_summary.last_ordered_at,
-        cast(order_summary.valid_order_count as bigint) as valid_order_count,
+        order_summary.valid_order_count,
         order_summary.net_revenue,
         {{ aov('order_summary.net_revenue', 'order_summary.valid_order_count') }} as aov,
         order_summary.first_order_utm_source,

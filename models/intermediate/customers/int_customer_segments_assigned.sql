@@ -140,10 +140,12 @@ classified as (
             when joined.expected_days_between_purchases is not null
                 then
                     case
-                        when joined.recency_days
+                        when
+                            joined.recency_days
                             > {{ inactive_after_gaps }} * joined.expected_days_between_purchases
                             then 'inactive'
-                        when joined.recency_days
+                        when
+                            joined.recency_days
                             > {{ at_risk_after_gaps }} * joined.expected_days_between_purchases
                             then 'at_risk'
                         else 'active'

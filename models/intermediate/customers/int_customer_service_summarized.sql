@@ -64,8 +64,12 @@ feedback_ranked as (
 feedback_summary as (
     select
         feedback_ranked.customer_key,
-        max(case when feedback_ranked.feedback_type = 'nps' and feedback_ranked.recency_rank = 1 then feedback_ranked.score end)
-            as last_nps_score,
+        max(
+            case
+                when feedback_ranked.feedback_type = 'nps' and feedback_ranked.recency_rank = 1
+                    then feedback_ranked.score
+            end
+        ) as last_nps_score,
         avg(case when feedback_ranked.feedback_type = 'review' then cast(feedback_ranked.score as double) end)
             as review_average_score,
         count(case when feedback_ranked.feedback_type = 'review' then 1 end) as review_count,
@@ -87,13 +91,14 @@ feedback_summary as (
 ),
 
 final as (
-    select
+    -- column order is the documented layout, not ST06's
+    select  -- noqa: ST06
         coalesce(ticket_summary.customer_key, feedback_summary.customer_key) as customer_key,
-        cast(coalesce(ticket_summary.ticket_count, 0) as bigint) as ticket_count,
+        coalesce(ticket_summary.ticket_count, 0) as ticket_count,
         ticket_summary.last_csat_score,
         feedback_summary.last_nps_score,
         feedback_summary.review_average_score,
-        cast(coalesce(feedback_summary.review_count, 0) as bigint) as review_count,
+        coalesce(feedback_summary.review_count, 0) as review_count,
         coalesce(feedback_summary.is_promoter, false) as is_promoter,
         (
             coalesce(ticket_summary.has_recent_low_csat, false)

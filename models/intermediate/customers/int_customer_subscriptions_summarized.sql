@@ -23,8 +23,8 @@ summarized as (
 final as (
     select
         summarized.customer_key,
-        cast(summarized.subscription_count as bigint) as subscription_count,
-        cast(summarized.active_subscription_count as bigint) as active_subscription_count,
+        summarized.subscription_count,
+        summarized.active_subscription_count,
         summarized.mrr,
         summarized.active_subscription_count > 0 as has_active_subscription,
         summarized.active_subscription_count = 0 as is_subscription_churned

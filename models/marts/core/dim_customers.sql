@@ -46,35 +46,36 @@ clv as (
 -- identity: every identifier of the person, as sorted ', '-joined lists
 identity_summary as (
     select
-        identities.customer_key,
-        min(identities.anchor_identifier_type) as anchor_identifier_type,
-        min(identities.anchor_identifier_value) as anchor_identifier_value,
-        min(identities.first_seen_at) as first_seen_at,
+        customer_key,
+        min(anchor_identifier_type) as anchor_identifier_type,
+        min(anchor_identifier_value) as anchor_identifier_value,
+        min(first_seen_at) as first_seen_at,
         count(*) as identifier_count,
-        {{ sorted_list("case when identities.identifier_type = 'email' then identities.identifier_value end") }}
+        {{ sorted_list("case when identifier_type = 'email' then identifier_value end") }}
             as emails,
-        {{ sorted_list("case when identities.identifier_type = 'crm_contact_id' then identities.identifier_value end") }}
+        {{ sorted_list("case when identifier_type = 'crm_contact_id' then identifier_value end") }}
             as crm_contact_ids,
-        {{ sorted_list("case when identities.identifier_type = 'shop_customer_id' then identities.identifier_value end") }}
+        {{ sorted_list("case when identifier_type = 'shop_customer_id' then identifier_value end") }}
             as shop_customer_ids,
-        {{ sorted_list("case when identities.identifier_type = 'billing_customer_id' then identities.identifier_value end") }}
+        {{ sorted_list("case when identifier_type = 'billing_customer_id' then identifier_value end") }}
             as billing_customer_ids,
-        count(case when identities.identifier_type = 'email' then 1 end) as email_count
+        count(case when identifier_type = 'email' then 1 end) as email_count
     from identities
-    group by identities.customer_key
+    group by customer_key
 ),
 
 final as (
-    select
+    -- column order is the documented layout, not ST06's
+    select  -- noqa: ST06
         -- identity
         identity_summary.customer_key,
         profiles.primary_email,
         identity_summary.emails,
-        cast(identity_summary.email_count as bigint) as email_count,
+        identity_summary.email_count,
         identity_summary.crm_contact_ids,
         identity_summary.shop_customer_ids,
         identity_summary.billing_customer_ids,
-        cast(identity_summary.identifier_count as bigint) as identifier_count,
+        identity_summary.identifier_count,
         identity_summary.anchor_identifier_type,
         identity_summary.anchor_identifier_value,
         -- profile

@@ -15,12 +15,12 @@ rungs as (
 counted as (
     select
         rungs.n,
-        cast(count(
+        count(
             case when customer_order_counts.valid_order_count >= rungs.n then 1 end
-        ) as bigint) as customers_with_at_least_n,
-        cast(count(
+        ) as customers_with_at_least_n,
+        count(
             case when customer_order_counts.valid_order_count >= rungs.n + 1 then 1 end
-        ) as bigint) as customers_with_at_least_n_plus_1
+        ) as customers_with_at_least_n_plus_1
     from rungs
     left join customer_order_counts on rungs.n <= customer_order_counts.valid_order_count
     group by rungs.n

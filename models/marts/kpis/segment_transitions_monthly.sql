@@ -37,7 +37,8 @@ states as (
 ),
 
 moves as (
-    select
+    -- ST06 would reorder this select; columns stay grouped by subject
+    select  -- noqa: ST06
         consecutive_dates.as_of_date,
         states.dimension,
         coalesce(previous_states.state, 'none') as from_state,
@@ -50,9 +51,9 @@ moves as (
             and consecutive_dates.previous_as_of_date is not null
     left join states as previous_states
         on
-            previous_states.as_of_date = consecutive_dates.previous_as_of_date
-            and previous_states.customer_key = states.customer_key
-            and previous_states.dimension = states.dimension
+            consecutive_dates.previous_as_of_date = previous_states.as_of_date
+            and states.customer_key = previous_states.customer_key
+            and states.dimension = previous_states.dimension
     where coalesce(previous_states.state, 'none') != states.state
 ),
 
@@ -62,7 +63,7 @@ final as (
         moves.dimension,
         moves.from_state,
         moves.to_state,
-        cast(count(distinct moves.customer_key) as bigint) as customers,
+        count(distinct moves.customer_key) as customers,
         (
             moves.dimension = 'activity_status'
             and moves.from_state in ('at_risk', 'inactive')

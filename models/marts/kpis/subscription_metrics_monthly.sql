@@ -127,15 +127,15 @@ subscribers_by_month as (
 joined as (
     select
         months.month,
-        cast(coalesce(subscriptions_by_month.active_subscriptions_at_start, 0) as bigint)
+        coalesce(subscriptions_by_month.active_subscriptions_at_start, 0)
             as active_subscriptions_at_start,
-        cast(coalesce(subscriptions_by_month.new_subscriptions, 0) as bigint) as new_subscriptions,
-        cast(coalesce(subscriptions_by_month.cancelled_subscriptions, 0) as bigint) as cancelled_subscriptions,
-        cast(coalesce(subscriptions_by_month.active_subscriptions_at_end, 0) as bigint)
+        coalesce(subscriptions_by_month.new_subscriptions, 0) as new_subscriptions,
+        coalesce(subscriptions_by_month.cancelled_subscriptions, 0) as cancelled_subscriptions,
+        coalesce(subscriptions_by_month.active_subscriptions_at_end, 0)
             as active_subscriptions_at_end,
-        cast(coalesce(subscribers_by_month.active_subscribers_at_start, 0) as bigint)
+        coalesce(subscribers_by_month.active_subscribers_at_start, 0)
             as active_subscribers_at_start,
-        cast(coalesce(subscribers_by_month.churned_subscribers, 0) as bigint) as churned_subscribers,
+        coalesce(subscribers_by_month.churned_subscribers, 0) as churned_subscribers,
         coalesce(subscriptions_by_month.mrr, 0) as mrr,
         coalesce(subscriptions_by_month.churned_mrr, 0) as churned_mrr
     from months
