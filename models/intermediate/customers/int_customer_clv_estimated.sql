@@ -3,7 +3,23 @@
     int_customer_purchases_summarized; predictions from the Python CLV asset (source
     clv.customer_clv_predictions, written by orchestration/clv; NULL until the model has been
     fitted). Only this model reads that source, so everything that needs the predictions builds
-    after the CLV fit. -#}
+    after the CLV fit. A predictions table written before churn_probability and
+    expected_next_order_date existed (create table if not exists does not add columns to an
+    existing warehouse) gives NULL for them instead of failing the build. -#}
+{%- set prediction_columns = [] -%}
+{%- if execute -%}
+{%- for column in adapter.get_columns_in_relation(source('clv', 'customer_clv_predictions')) -%}
+{%- do prediction_columns.append(column.name | lower) -%}
+{%- endfor -%}
+{%- endif -%}
+{%- set optional = {} -%}
+{%- for column, type in [('churn_probability', 'double'), ('expected_next_order_date', 'date')] -%}
+{%- if column in prediction_columns or not prediction_columns -%}
+{%- do optional.update({column: 'predictions.' ~ column}) -%}
+{%- else -%}
+{%- do optional.update({column: 'cast(null as ' ~ type ~ ') as ' ~ column}) -%}
+{%- endif -%}
+{%- endfor %}
 with
 
 purchases as (
@@ -70,8 +86,8 @@ final as (
         ) }} as formula_clv,
         -- predicted (orchestration/clv)
         predictions.p_alive,
-        predictions.churn_probability,
-        predictions.expected_next_order_date,
+        {{ optional['churn_probability'] }},
+        {{ optional['expected_next_order_date'] }},
         predictions.expected_purchases,
         predictions.expected_order_value,
         predictions.predicted_clv
