@@ -5,28 +5,27 @@
     fitted). Only this model reads that source, so everything that needs the predictions builds
     after the CLV fit. A predictions table written before churn_probability and
     expected_next_order_date existed (create table if not exists does not add columns to an
-    existing warehouse) gives NULL for them instead of failing the build. -#}
-{%- set prediction_columns = [] -%}
-{%- if execute -%}
-{%- for column in adapter.get_columns_in_relation(source('clv', 'customer_clv_predictions')) -%}
-{%- do prediction_columns.append(column.name | lower) -%}
-{%- endfor -%}
-{%- endif -%}
-{%- set optional = {} -%}
-{%- for column, type in [('churn_probability', 'double'), ('expected_next_order_date', 'date')] -%}
-{%- if column in prediction_columns or not prediction_columns -%}
-{%- do optional.update({column: 'predictions.' ~ column}) -%}
-{%- else -%}
-{%- do optional.update({column: 'cast(null as ' ~ type ~ ') as ' ~ column}) -%}
-{%- endif -%}
-{%- endfor %}
+    existing warehouse, and an older CLV asset rewrites it without them) gives NULL for them
+    instead of failing the build. -#}
 with
 
 purchases as (
     select * from {{ ref('int_customer_purchases_summarized') }}
 ),
 
+-- union by name (DuckDB): a predictions table written before churn_probability and
+-- expected_next_order_date existed gives NULL for them instead of failing the build
+prediction_columns as (
+    select
+        cast(null as varchar) as customer_key,
+        cast(null as double) as churn_probability,
+        cast(null as date) as expected_next_order_date
+    where false
+),
+
 predictions as (
+    select * from prediction_columns
+    union all by name
     select * from {{ source('clv', 'customer_clv_predictions') }}
 ),
 
@@ -86,8 +85,8 @@ final as (
         ) }} as formula_clv,
         -- predicted (orchestration/clv)
         predictions.p_alive,
-        {{ optional['churn_probability'] }},
-        {{ optional['expected_next_order_date'] }},
+        predictions.churn_probability,
+        predictions.expected_next_order_date,
         predictions.expected_purchases,
         predictions.expected_order_value,
         predictions.predicted_clv
