@@ -25,7 +25,7 @@ def _dispatch(context, macro_name, macro_namespace=None):  # noqa: ARG001
     raise KeyError(f"no duckdb__ or default__ implementation of macro {macro_name!r}")
 
 
-adapter = _Namespace(dispatch=_dispatch, get_columns_in_relation=lambda relation: [])
+adapter = _Namespace(dispatch=_dispatch)
 
 dbt = _Namespace(
     safe_cast=lambda field, type: f"try_cast({field} as {type})",
