@@ -1,4 +1,4 @@
-{#- The KPI formulas of ../shared/KPIS.md, one macro each, so that every mart showing a KPI
+{#- The KPI formulas of docs/kpis.md, one macro each, so that every mart showing a KPI
     uses the same expression (docs/ARCHITECTURE.md, "KPI marts": formulas live here once; the
     unit tests of the marts that call them are the tests of the formulas). Each takes SQL
     expressions, returns a row expression, and is NULL when its denominator is 0 or NULL

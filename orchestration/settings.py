@@ -241,6 +241,26 @@ _DECLARED: tuple[Setting, ...] = (
         dbt_var="inactive_after_days",
     ),
     Setting(
+        "CLM_AT_RISK_AFTER_PURCHASE_GAPS",
+        "2",
+        "A repeat buyer is at risk once the days since their last order exceed this many times "
+        "their own mean days between purchases.",
+        kind="float",
+        minimum=1,
+        group="kpis",
+        dbt_var="at_risk_after_purchase_gaps",
+    ),
+    Setting(
+        "CLM_INACTIVE_AFTER_PURCHASE_GAPS",
+        "4",
+        "A repeat buyer is inactive once the days since their last order exceed this many times "
+        "their own mean days between purchases.",
+        kind="float",
+        minimum=1,
+        group="kpis",
+        dbt_var="inactive_after_purchase_gaps",
+    ),
+    Setting(
         "CLM_CLV_HORIZON_MONTHS",
         "12",
         "Months ahead that predicted CLV covers.",

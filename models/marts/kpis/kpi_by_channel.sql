@@ -3,12 +3,12 @@
     spend up to the month of as_of_date. -#}
 with
 
-orders as (
-    select * from {{ ref('fct_orders') }}
+purchases as (
+    select * from {{ ref('int_customer_purchases_summarized') }}
 ),
 
 customers as (
-    select * from {{ ref('dim_customers') }}
+    select * from {{ ref('int_customer_profiles_resolved') }}
 ),
 
 marketing_spend as (
@@ -19,55 +19,20 @@ channel_mapping as (
     select * from {{ ref('channel_mapping') }}
 ),
 
-valid_orders as (
-    select
-        orders.customer_key,
-        orders.order_date,
-        orders.net_revenue,
-        orders.customer_order_number
-    from orders
-    where
-        orders.is_valid_order
-        and orders.customer_key is not null
-        and orders.order_date <= {{ as_of_date() }}
-),
-
--- new customers, by the acquisition channel dim_customers gives them (KPIS.md's definition
--- lives there, not here)
-new_customers as (
-    select
-        valid_orders.customer_key,
-        valid_orders.order_date as first_order_date,
-        {{ month_start('valid_orders.order_date') }} as month,
-        coalesce(customers.acquisition_channel, 'unknown') as channel
-    from valid_orders
-    left join customers on valid_orders.customer_key = customers.customer_key
-    where valid_orders.customer_order_number = 1
-),
-
--- first year: valid orders before the first order date + 12 months (and up to as_of_date)
-first_year_revenue as (
-    select
-        new_customers.customer_key,
-        sum(valid_orders.net_revenue) as first_year_net_revenue
-    from new_customers
-    inner join valid_orders
-        on
-            new_customers.customer_key = valid_orders.customer_key
-            and valid_orders.order_date
-            < {{ dbt.dateadd('month', 12, 'new_customers.first_order_date') }}
-    group by new_customers.customer_key
-),
-
+-- new customers, by their acquisition channel (int_customer_profiles_resolved: KPIS.md's rule
+-- lives there, not here); first-year net revenue: valid orders before the first order date +
+-- 12 months (and up to as_of_date), from int_customer_purchases_summarized
 new_customers_by_channel as (
     select
-        new_customers.month,
-        new_customers.channel,
+        {{ month_start('purchases.first_purchase_date') }} as month,
+        coalesce(customers.acquisition_channel, 'unknown') as channel,
         count(*) as new_customers,
-        sum(coalesce(first_year_revenue.first_year_net_revenue, 0)) as first_year_net_revenue
-    from new_customers
-    left join first_year_revenue on new_customers.customer_key = first_year_revenue.customer_key
-    group by new_customers.month, new_customers.channel
+        sum(purchases.first_year_net_revenue) as first_year_net_revenue
+    from purchases
+    left join customers on purchases.customer_key = customers.customer_key
+    group by
+        {{ month_start('purchases.first_purchase_date') }},
+        coalesce(customers.acquisition_channel, 'unknown')
 ),
 
 spend_by_channel as (
@@ -75,7 +40,7 @@ spend_by_channel as (
         {{ month_start('marketing_spend.spend_date') }} as month,
         marketing_spend.channel,
         sum(marketing_spend.spend) as spend,
-        sum(marketing_spend.clicks) as clicks
+        cast(sum(marketing_spend.clicks) as bigint) as clicks
     from marketing_spend
     group by {{ month_start('marketing_spend.spend_date') }}, marketing_spend.channel
 ),

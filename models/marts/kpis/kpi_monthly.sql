@@ -96,24 +96,26 @@ months as (
 ),
 
 joined as (
-    select
+    -- ST06 would reorder this select; columns stay grouped by subject
+    select  -- noqa: ST06
         months.month,
         coalesce(orders_by_month.new_customers, 0) as new_customers,
         coalesce(orders_by_month.active_customers, 0) as active_customers,
         coalesce(orders_by_month.orders, 0) as orders,
         coalesce(orders_by_month.net_revenue, 0) as net_revenue,
         coalesce(spend_by_month.marketing_spend, 0) as marketing_spend,
-        sum(coalesce(orders_by_month.new_customers, 0)) over (
-            order by months.month rows between unbounded preceding and current row
-        ) as customers_to_date,
-        sum(coalesce(orders_by_month.new_repeat_customers, 0)) over (
-            order by months.month rows between unbounded preceding and current row
-        ) as repeat_customers_to_date,
         coalesce(checkouts_by_month.checkouts, 0) as checkouts,
         coalesce(checkouts_by_month.abandoned_checkouts, 0) as abandoned_checkouts,
         coalesce(nps_by_month.nps_responses, 0) as nps_responses,
         coalesce(nps_by_month.nps_promoters, 0) as nps_promoters,
-        coalesce(nps_by_month.nps_detractors, 0) as nps_detractors
+        coalesce(nps_by_month.nps_detractors, 0) as nps_detractors,
+        -- cumulative counts: a sum of integers is HUGEINT on DuckDB, counts are BIGINT
+        cast(sum(coalesce(orders_by_month.new_customers, 0)) over (
+            order by months.month rows between unbounded preceding and current row
+        ) as bigint) as customers_to_date,
+        cast(sum(coalesce(orders_by_month.new_repeat_customers, 0)) over (
+            order by months.month rows between unbounded preceding and current row
+        ) as bigint) as repeat_customers_to_date
     from months
     left join orders_by_month on months.month = orders_by_month.month
     left join spend_by_month on months.month = spend_by_month.month

@@ -1,21 +1,10 @@
 {#- KPIS.md, purchase_ladder: one row per n = 1 ... 10, always ten rows (0 customers and a
-    NULL probability on an empty warehouse). -#}
+    NULL probability on an empty warehouse). Valid orders per customer come from
+    int_customer_purchases_summarized. -#}
 with
 
-orders as (
-    select * from {{ ref('fct_orders') }}
-),
-
 customer_order_counts as (
-    select
-        orders.customer_key,
-        count(*) as valid_order_count
-    from orders
-    where
-        orders.is_valid_order
-        and orders.customer_key is not null
-        and orders.order_date <= {{ as_of_date() }}
-    group by orders.customer_key
+    select * from {{ ref('int_customer_purchases_summarized') }}
 ),
 
 rungs as (

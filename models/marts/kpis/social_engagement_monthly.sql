@@ -38,13 +38,13 @@ stats_by_month as (
     select
         stats_as_of.platform,
         stats_as_of.month,
-        sum(stats_as_of.likes) as likes,
-        sum(stats_as_of.reactions) as reactions,
-        sum(stats_as_of.comments) as comments,
-        sum(stats_as_of.shares) as shares,
-        sum(
+        cast(sum(stats_as_of.likes) as bigint) as likes,
+        cast(sum(stats_as_of.reactions) as bigint) as reactions,
+        cast(sum(stats_as_of.comments) as bigint) as comments,
+        cast(sum(stats_as_of.shares) as bigint) as shares,
+        cast(sum(
             stats_as_of.likes + stats_as_of.reactions + stats_as_of.comments + stats_as_of.shares
-        ) as engagements
+        ) as bigint) as engagements
     from stats_as_of
     group by stats_as_of.platform, stats_as_of.month
 ),

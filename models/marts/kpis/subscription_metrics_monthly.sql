@@ -1,7 +1,11 @@
 {#- KPIS.md, subscription_metrics_monthly: one row per month from the first subscription start
     up to the month of as_of_date. A subscription is active at an instant t when it started
-    before t and is not cancelled at or before t (a cancellation after as_of_date is ignored).
-    "Month end" is the end of the month, or the end of as_of_date for its month. -#}
+    before t and has not ended at or before t: the one definition of fct_subscriptions
+    (int_subscriptions_attributed: a PAUSED or expired subscription is not active; an end after
+    as_of_date is ignored). cancelled_subscriptions and churned_mrr count cancellations only (a
+    pause leaves the active count and MRR without being a cancellation). "Month end" is the end
+    of the month, or the end of as_of_date for its month, so the as_of_date month's mrr equals
+    the sum of dim_customers.mrr. -#}
 with
 
 subscriptions as (
@@ -17,7 +21,11 @@ subscriptions_as_of as (
         case
             when cast(subscriptions.cancelled_at as date) <= {{ as_of_date() }}
                 then subscriptions.cancelled_at
-        end as cancelled_at
+        end as cancelled_at,
+        case
+            when cast(subscriptions.ended_at as date) <= {{ as_of_date() }}
+                then subscriptions.ended_at
+        end as ended_at
     from subscriptions
     where cast(subscriptions.started_at as date) <= {{ as_of_date() }}
 ),
@@ -52,11 +60,11 @@ subscription_months as (
         subscriptions_as_of.monthly_price,
         (
             subscriptions_as_of.started_at < periods.period_start
-            and coalesce(subscriptions_as_of.cancelled_at >= periods.period_start, true)
+            and coalesce(subscriptions_as_of.ended_at >= periods.period_start, true)
         ) as is_active_at_start,
         (
             subscriptions_as_of.started_at < periods.period_end
-            and coalesce(subscriptions_as_of.cancelled_at >= periods.period_end, true)
+            and coalesce(subscriptions_as_of.ended_at >= periods.period_end, true)
         ) as is_active_at_end,
         (
             subscriptions_as_of.started_at >= periods.period_start

@@ -21,6 +21,8 @@ renamed as (
         {{ clean_text('acquisition_channel') }} as acquisition_channel,
         -- flags
         coalesce({{ parse_boolean('marketing_opt_in') }}, false) as has_marketing_opt_in,
+        -- NULL when the export has no sms_opt_in (an optional column added later)
+        {{ parse_boolean('sms_opt_in') }} as has_sms_opt_in,
         -- timestamps
         {{ parse_timestamp_utc('created_at') }} as created_at,
         {{ parse_timestamp_utc('updated_at') }} as updated_at,

@@ -17,6 +17,8 @@ renamed as (
         {{ clean_iso_code('country_code') }} as country_code,
         -- flags
         coalesce({{ parse_boolean('accepts_marketing') }}, false) as has_marketing_opt_in,
+        -- NULL when the export has no sms_opt_in (an optional column added later)
+        {{ parse_boolean('sms_opt_in') }} as has_sms_opt_in,
         -- timestamps
         {{ parse_timestamp_utc('created_at') }} as created_at,
         {{ parse_timestamp_utc('updated_at') }} as updated_at,

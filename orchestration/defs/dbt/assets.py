@@ -14,7 +14,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from orchestration.dbt_cli import vars_argument
 from orchestration.defs.dbt.project import dbt_project, translator
 
-AFTER_CLV_SELECTION = "customer_clv+"
+AFTER_CLV_SELECTION = "source:clv.customer_clv_predictions+"
 
 
 def _load_manifest() -> dict[str, Any]:

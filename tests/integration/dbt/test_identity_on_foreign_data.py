@@ -30,6 +30,9 @@ SELECTION = [
     "+dim_customers",
     "+fct_order_lines",
     "+fct_checkouts",
+    # dim_customers reads the per-customer models, not these facts: select them too
+    "+fct_support_tickets",
+    "+fct_email_events",
     "+int_quarantined_rows_unioned",
 ]
 

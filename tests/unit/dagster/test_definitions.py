@@ -106,7 +106,11 @@ def test_clv_runs_between_its_inputs_and_the_clv_mart(asset_graph):
     assert AssetKey(["intermediate", "int_customer_purchases_summarized"]) in (
         asset_graph.get(predictions).parent_keys
     )
-    assert predictions in asset_graph.get(AssetKey(["marts", "customer_clv"])).parent_keys
+    # dbt reads the predictions in one model; the CLV mart and dim_customers build after it
+    clv_estimated = AssetKey(["intermediate", "int_customer_clv_estimated"])
+    assert predictions in asset_graph.get(clv_estimated).parent_keys
+    assert clv_estimated in asset_graph.get(AssetKey(["marts", "customer_clv"])).parent_keys
+    assert clv_estimated in asset_graph.get(AssetKey(["marts", "dim_customers"])).parent_keys
 
 
 def test_publication_waits_for_every_audited_asset(asset_graph):
