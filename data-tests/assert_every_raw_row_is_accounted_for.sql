@@ -1,4 +1,4 @@
--- Nothing lost (LANDING.md): every raw row is either the staged (possibly quarantined) version of
+-- Nothing lost (docs/landing-contract.md): every raw row is either the staged (possibly quarantined) version of
 -- its key or an older version / duplicate of a staged key. Returns the unbalanced tables.
 select
     source,

@@ -1,4 +1,4 @@
--- KPIS.md money rules on fct_orders: net revenue never below 0, 0 for invalid orders, never
+-- docs/kpis.md money rules on fct_orders: net revenue never below 0, 0 for invalid orders, never
 -- above the order's converted subtotal; every valid order has an order number and no invalid
 -- one has. Rows returned = failures.
 with

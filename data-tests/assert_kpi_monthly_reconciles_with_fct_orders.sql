@@ -1,4 +1,4 @@
--- kpi_monthly adds up to fct_orders (KPIS.md: every figure defined once): over all months,
+-- kpi_monthly adds up to fct_orders (docs/kpis.md: every figure defined once): over all months,
 -- orders, net revenue and new customers equal the valid orders up to as_of_date, and the last
 -- month's cumulative customer count equals the customers with a valid order. Returns the
 -- figures that differ.

@@ -1,4 +1,4 @@
-{#- KPIS.md: every mart is computed as of `as_of_date`; data after it is ignored. The date is
+{#- docs/kpis.md: every mart is computed as of `as_of_date`; data after it is ignored. The date is
     decided once, in model int_as_of_date (var as_of_date when set, else the latest clean order
     date, else today), and every model reads it through this macro: a scalar subquery, so it
     works in where clauses, select lists and dbt.datediff() on any engine. Calling it adds the

@@ -1,6 +1,6 @@
 {#- on-run-start (dbt_project.yml): the tables the Python CLV asset (orchestration/clv) writes,
     created empty when missing, so that `dbt build` works before the first fit
-    (docs/ARCHITECTURE.md, "KPI marts and CLV"). The column lists are that interface. -#}
+    (docs/design.md, "KPI marts and CLV"). The column lists are that interface. -#}
 {% macro create_clv_prediction_tables() -%}
     {%- if execute -%}
         create schema if not exists clv;

@@ -1,4 +1,4 @@
-{#- Currency conversion, written once (KPIS.md: money in the marts is in the reporting currency,
+{#- Currency conversion, written once (docs/kpis.md: money in the marts is in the reporting currency,
     converted at the month's rate from seed `currency_rates`).
 
     The seed holds, per month and currency, `rate_to_usd` = US dollars per one unit of the
@@ -139,7 +139,7 @@
 
 {#- The join key of seed `channel_mapping`: free-text utm_source / acquisition_channel / ad
     channel, trimmed and lower-cased, empty = NULL (so a missing utm_source can fall back to the
-    next source of the channel, KPIS.md). Map with `left join channel_mapping on
+    next source of the channel, docs/kpis.md). Map with `left join channel_mapping on
     channel_mapping.source_value = {{ channel_source_value(col) }}`, then
     `coalesce(channel_mapping.channel, 'unknown')`. -#}
 {% macro channel_source_value(column) -%}

@@ -3,7 +3,7 @@
     e.g. [('shop_customer_id', 'orders.shop_customer_id'), ('email', 'orders.email')]: the first
     identifier that int_identities_resolved knows decides; NULL when none does. Pass an email
     expression that is NULL for an invalid email when the row may carry one (an invalid email
-    never links anything, LANDING.md). Each lookup is a scalar subquery on the identity model,
+    never links anything, docs/landing-contract.md). Each lookup is a scalar subquery on the identity model,
     whose (identifier_type, identifier_value) is unique. -#}
 {% macro customer_key_for(identifiers) -%}
     coalesce(

@@ -1,4 +1,4 @@
-{#- LANDING.md: the same key can arrive in many files. The latest version wins: the latest
+{#- docs/landing-contract.md: the same key can arrive in many files. The latest version wins: the latest
     `version_by` value (NULLs last), then the later load (`_load_id`), then the later line of
     the file (`_line_number`). Window PARTITION BY groups NULLs together, so an optional key
     column (ad_spend's `campaign`) is compared NULL-safely. -#}

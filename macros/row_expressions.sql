@@ -1,13 +1,13 @@
-{#- Small row-level expressions used across models (STYLE.md: macros hold row expressions,
+{#- Small row-level expressions used across models (docs/design.md: macros hold row expressions,
     never a whole KPI). Engine-specific syntax goes behind adapter.dispatch so the project can
     run on Spark later. -#}
 
-{#- LANDING.md, Identity: emails are compared trimmed and lower-cased. -#}
+{#- docs/landing-contract.md, Identity: emails are compared trimmed and lower-cased. -#}
 {% macro normalize_email(column) -%}
     nullif(lower(trim({{ column }})), '')
 {%- endmacro %}
 
-{#- LANDING.md: an invalid email (no @, no domain) never links anything. Takes a normalised
+{#- docs/landing-contract.md: an invalid email (no @, no domain) never links anything. Takes a normalised
     email. Valid = one @, something before it, a dot-separated domain after it, no spaces. -#}
 {% macro is_valid_email(normalized_column) -%}
     {{ return(adapter.dispatch('is_valid_email')(normalized_column)) }}
@@ -21,7 +21,7 @@
     coalesce({{ normalized_column }} rlike '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$', false)
 {%- endmacro %}
 
-{#- LANDING.md: timestamps are ISO 8601; with an offset they are converted to UTC, without one
+{#- docs/landing-contract.md: timestamps are ISO 8601; with an offset they are converted to UTC, without one
     they are taken as UTC. Returns a timestamp without time zone, in UTC (the session runs in
     UTC, see profiles.yml). NULL when the text does not parse (the loader rejects such rows). -#}
 {% macro parse_timestamp_utc(column) -%}
@@ -36,7 +36,7 @@
     to_utc_timestamp(to_timestamp({{ column }}), 'UTC')
 {%- endmacro %}
 
-{#- LANDING.md: booleans are true/false, 1/0, yes/no in any case. -#}
+{#- docs/landing-contract.md: booleans are true/false, 1/0, yes/no in any case. -#}
 {% macro parse_boolean(column) -%}
     case
         when lower(trim({{ column }})) in ('true', '1', 'yes', 't', 'y') then true

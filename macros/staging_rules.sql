@@ -1,4 +1,4 @@
-{#- Row expressions of the staging layer (docs/ARCHITECTURE.md, "Staging"). -#}
+{#- Row expressions of the staging layer (docs/design.md, "Staging"). -#}
 
 {#- Ids and free text: trimmed, empty = NULL. -#}
 {% macro clean_text(column) -%}
@@ -44,7 +44,7 @@
 {%- endmacro %}
 
 {#- A currency the seed `currency_rates` knows. A lookup in a seed, written as a subquery, not a
-    join: staging stays one row of one table (STYLE.md), and money is converted only downstream
+    join: staging stays one row of one table (docs/design.md), and money is converted only downstream
     with to_reporting_currency(). NULL currency is not "unknown" (some tables allow it). -#}
 {% macro is_known_currency(column) -%}
     ({{ column }} is null or {{ column }} in (
@@ -88,7 +88,7 @@
     ]) }}
 {%- endmacro %}
 
-{#- LANDING.md: an invalid email never links anything, yet a record that carries its own person
+{#- docs/landing-contract.md: an invalid email never links anything, yet a record that carries its own person
     id (CRM contact, shop customer, billing customer) is still a person. Staging quarantines rows
     whose identifying email is invalid; identity and the customer marts keep such a row when the
     invalid email is its only flaw. The reason text and that rule live here, once. -#}

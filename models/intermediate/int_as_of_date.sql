@@ -1,4 +1,4 @@
-{#- KPIS.md: `as_of_date` defaults to the latest order date in the data. One row, read by every
+{#- docs/kpis.md: `as_of_date` defaults to the latest order date in the data. One row, read by every
     model through macro as_of_date(). The var comes from dbt_project.yml (CLM_AS_OF_DATE);
     empty means "not set". -#}
 {%- set as_of_date_var = (var('as_of_date', '') or '') | string | trim -%}

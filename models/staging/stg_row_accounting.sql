@@ -1,4 +1,4 @@
-{#- Nothing lost (LANDING.md): per raw table, raw rows = staged rows + older versions and exact
+{#- Nothing lost (docs/landing-contract.md): per raw table, raw rows = staged rows + older versions and exact
     duplicates removed by the latest-version rule. Duplicates are counted from raw on the same
     cleaned key staging partitions by, independently of the staged count, so a staging bug that
     drops or multiplies rows unbalances the table (data-tests/assert_every_raw_row_is_accounted_for).

@@ -4,10 +4,10 @@ predicted_clv = Σ_{m=1..H} (E[Y(t_m)] − E[Y(t_{m−1})]) · E[M] / (1 + d)^m
 
 E[Y(t)] is the purchase model's conditional expected number of purchases in (T, T + t] (BG/NBD:
 FHL 2005 eq. (10); MBG/NBD: orchestration/clv/mbgnbd.py), so the difference is the expected purchases in month m; E[M] is Gamma-Gamma's conditional
-expected order value; d is the monthly discount rate (KPIS.md ``clv_monthly_discount_rate``),
+expected order value; d is the monthly discount rate (docs/kpis.md ``clv_monthly_discount_rate``),
 applied at the end of each month. This is the discrete-time form of the discounted expected
 residual transactions × margin of Fader, Hardie & Lee (2005, "RFM and CLV") without a margin:
-KPIS.md asks for CLV in net revenue.
+docs/kpis.md asks for CLV in net revenue.
 
 Months are converted to the model's time unit as an average month of 30.4375 days
 (365.25 / 12; within 0.002 % of the Gregorian mean month 365.2425 / 12, far below model error),

@@ -1,9 +1,9 @@
-"""The one contract-driven loader: landing files -> ``raw.<source>__<table>`` (ARCHITECTURE.md).
+"""The one contract-driven loader: landing files -> ``raw.<source>__<table>`` (docs/design.md).
 
 ``load_landing`` finds ``<landing>/<source>/<table>/*.csv|*.jsonl|*.parquet`` (CSV and JSONL
 also gzip-compressed, ``*.csv.gz``) and loads each
 file with :func:`load_file`, in order of modification time, then relative path; ``_load_id``
-increases in that order, so a later load is the "more recently loaded file" of LANDING.md.
+increases in that order, so a later load is the "more recently loaded file" of docs/landing-contract.md.
 
 One file = one transaction: its raw rows, its rejects and its manifest row commit together or
 not at all, so a crash never leaves half a file loaded and a manifest row means the file is
@@ -211,7 +211,7 @@ class LoadReport:
 
 
 def _prepare_connection(con: duckdb.DuckDBPyConnection) -> None:
-    # Timestamps without an offset are UTC (LANDING.md), and parquet TIMESTAMPTZ values are
+    # Timestamps without an offset are UTC (docs/landing-contract.md), and parquet TIMESTAMPTZ values are
     # written to raw as UTC text; the readers rely on insertion order for line numbers.
     con.execute("set TimeZone = 'UTC'")
     con.execute("set preserve_insertion_order = true")

@@ -13,7 +13,7 @@ from orchestration.sql import identifier
 
 RAW_SCHEMA = "raw"
 
-# Load metadata on every raw row (docs/ARCHITECTURE.md, "Raw layer").
+# Load metadata on every raw row (docs/design.md, "Raw layer").
 METADATA_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_extra_columns", "VARCHAR"),
     ("_load_id", "BIGINT"),

@@ -2,7 +2,7 @@
 
 Each reader turns a file into a temporary view ``<prefix>_stage`` with one row per record:
 
-- ``_line_number`` BIGINT: line of the file where the record starts (docs/ARCHITECTURE.md).
+- ``_line_number`` BIGINT: line of the file where the record starts (docs/design.md).
 - ``_raw_record`` VARCHAR: the record as text, kept for ``raw.load_rejects``.
 - ``_structure_error`` VARCHAR: why the record cannot be read as a row at all (wrong number of
   fields, malformed quoting, invalid JSON), NULL when it can.

@@ -1,9 +1,9 @@
 """Row checks built from the contract: every value must parse as its column's type, every
-required value must be present (docs/ARCHITECTURE.md, "Raw layer").
+required value must be present (docs/design.md, "Raw layer").
 
 A check is a SQL expression that is NULL when the value is fine and a human-readable reason
 otherwise; a row's reason joins all of its failures with ``; ``. Each type check pairs a strict
-pattern (what LANDING.md allows) with ``try_cast`` to the type staging casts to, because
+pattern (what docs/landing-contract.md allows) with ``try_cast`` to the type staging casts to, because
 ``try_cast`` alone is too lenient (``'1.5'`` becomes the BIGINT 2, ``'1e3'`` a decimal,
 ``'infinity'`` a timestamp) and the pattern alone lets impossible dates and overflows through.
 """

@@ -1,4 +1,4 @@
-{#- KPIS.md customer_clv, computed here once and read by the customer_clv mart and dim_customers:
+{#- docs/kpis.md customer_clv, computed here once and read by the customer_clv mart and dim_customers:
     one row per customer with >= 1 valid order as of as_of_date. Historical and formula CLV from
     int_customer_purchases_summarized; predictions from the Python CLV asset (source
     clv.customer_clv_predictions, written by orchestration/clv; NULL until the model has been
@@ -72,7 +72,7 @@ final as (
         tenures.valid_order_count,
         -- historical
         tenures.net_revenue as historical_clv,
-        -- formula CLV (KPIS.md)
+        -- formula CLV (docs/kpis.md)
         tenures.tenure_years,
         tenures.valid_order_count / tenures.tenure_years as orders_per_year,
         tenures.aov,

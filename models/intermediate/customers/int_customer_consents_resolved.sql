@@ -1,4 +1,4 @@
-{#- Marketing consent per customer and channel (LANDING.md "Consent"): one row per customer with
+{#- Marketing consent per customer and channel (docs/landing-contract.md "Consent"): one row per customer with
     >= 1 consent record. The NEWEST record across systems decides, per channel:
       - CRM contacts and shop accounts: `has_marketing_opt_in` (email) and `has_sms_opt_in` (SMS)
         as of the record's updated_at, else created_at. A record whose SMS consent is NULL (an

@@ -1,6 +1,6 @@
 {#- Profile per resolved person: one row per customer_key of int_identities_resolved, with the
     primary email, name and country of the newest profile record (CRM contacts before shop
-    accounts) and the acquisition channel (KPIS.md). Read by dim_customers and kpi_by_channel. -#}
+    accounts) and the acquisition channel (docs/kpis.md). Read by dim_customers and kpi_by_channel. -#}
 with
 
 identities as (
@@ -83,7 +83,7 @@ profile_ranked as (
             partition by profile_records.customer_key
             order by profile_records.changed_at desc, profile_records.source_priority asc
         ) as newest_rank,
-        -- KPIS.md acquisition channel fallback: the first CRM contact's acquisition_channel
+        -- docs/kpis.md acquisition channel fallback: the first CRM contact's acquisition_channel
         row_number() over (
             partition by profile_records.customer_key
             order by
@@ -130,7 +130,7 @@ final as (
         profile_summary.first_name,
         profile_summary.last_name,
         profile_summary.country_code,
-        -- KPIS.md: first valid order's utm_source, else the CRM acquisition_channel, mapped
+        -- docs/kpis.md: first valid order's utm_source, else the CRM acquisition_channel, mapped
         coalesce(channel_mapping.channel, 'unknown') as acquisition_channel,
         coalesce(profile_summary.has_marketing_opt_in, false) as has_marketing_opt_in
     from customers

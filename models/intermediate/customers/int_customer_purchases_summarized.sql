@@ -1,7 +1,7 @@
 {#- Valid orders per customer as of as_of_date, computed ONCE: one row per customer with >= 1
     valid order. Everything downstream that needs a customer's order count, revenue, first or
     last order reads it here (dim_customers, customer_clv, segments, kpi_by_channel,
-    purchase_ladder). It is also the CLV model's input (KPIS.md customer_clv; Fader, Hardie & Lee
+    purchase_ladder). It is also the CLV model's input (docs/kpis.md customer_clv; Fader, Hardie & Lee
     2005), read by the Python CLV asset: all valid orders of one customer on one UTC day are ONE
     purchase, whatever their value. -#}
 with

@@ -111,7 +111,7 @@ joined as (
         referrers.customer_key is not null as has_referred_a_buyer,
         coalesce(service.is_promoter, false) as is_promoter,
         coalesce(service.is_negative_experience, false) as is_negative_experience,
-        -- KPIS.md cart abandoner: an abandoned checkout in the last 30 days, no valid order since
+        -- docs/kpis.md cart abandoner: an abandoned checkout in the last 30 days, no valid order since
         coalesce(
             {{ dbt.datediff('cast(engagement.last_abandoned_checkout_at as date)', as_of_date(), 'day') }}
             <= 30

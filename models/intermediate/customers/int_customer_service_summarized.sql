@@ -32,7 +32,7 @@ ticket_summary as (
         ticket_ranked.customer_key,
         count(*) as ticket_count,
         max(case when ticket_ranked.csat_rank = 1 then ticket_ranked.csat_score end) as last_csat_score,
-        -- KPIS.md negative experience: a CSAT <= 2 (dated by resolved_at, else opened_at) in the
+        -- docs/kpis.md negative experience: a CSAT <= 2 (dated by resolved_at, else opened_at) in the
         -- 180 days up to as_of_date
         coalesce(bool_or(
             ticket_ranked.csat_score <= 2
@@ -78,7 +78,7 @@ feedback_summary as (
             (feedback_ranked.feedback_type = 'nps' and {{ is_nps_promoter('feedback_ranked.score') }})
             or (feedback_ranked.feedback_type = 'review' and feedback_ranked.score >= 4)
         ), false) as is_promoter,
-        -- KPIS.md negative experience: NPS <= 6 or review <= 2 in the last 180 days
+        -- docs/kpis.md negative experience: NPS <= 6 or review <= 2 in the last 180 days
         coalesce(bool_or(
             {{ dbt.datediff('feedback_ranked.submitted_date', as_of_date(), 'day') }} <= 180
             and (

@@ -1,4 +1,4 @@
-{#- One row per checkout started up to as_of_date (KPIS.md: abandoned = no completed_order_id).
+{#- One row per checkout started up to as_of_date (docs/kpis.md: abandoned = no completed_order_id).
     customer_key (macro customer_key_for) by shop customer, else by email; NULL for an anonymous checkout (no customer, no
     valid email). Published as fct_checkouts. Checkouts naming an unknown completed order are in the quarantine list. -#}
 

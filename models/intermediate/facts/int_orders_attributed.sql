@@ -1,4 +1,4 @@
-{#- One row per order placed up to as_of_date, valid or not (KPIS.md "Valid order", "Net revenue
+{#- One row per order placed up to as_of_date, valid or not (docs/kpis.md "Valid order", "Net revenue
     of an order"), with its customer_key (macro customer_key_for: shop customer, else email).
     Quarantined orders are not here (they are in the quarantine list). Published as fct_orders;
     the per-customer models of intermediate/customers read it here. A table, not incremental:
@@ -26,7 +26,7 @@ orders_as_of as (
     where cast(orders.ordered_at as date) <= {{ as_of_date() }}
 ),
 
--- KPIS.md: refunds of the order, at the ORDER month's rate; a refund without currency is in
+-- docs/kpis.md: refunds of the order, at the ORDER month's rate; a refund without currency is in
 -- the order's currency; refunds after as_of_date are ignored
 refunds_per_order as (
     select
@@ -100,7 +100,7 @@ final as (
         '{{ var("reporting_currency") | trim | upper }}' as reporting_currency,
         gross_total,
         refund_total,
-        -- KPIS.md: subtotal − discount_total − refunds, never below 0; an invalid order has none
+        -- docs/kpis.md: subtotal − discount_total − refunds, never below 0; an invalid order has none
         case
             when is_valid_order
                 then greatest(merchandise_total - refund_total, cast(0 as decimal(18, 4)))

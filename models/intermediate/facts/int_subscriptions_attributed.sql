@@ -1,6 +1,6 @@
 {#- One row per subscription started up to as_of_date, with its customer_key (macro
     customer_key_for: billing customer, else email). monthly_price: the price normalised to a
-    month (KPIS.md: week × 52/12, month × 1, year / 12) in the reporting currency at the rate of
+    month (docs/kpis.md: week × 52/12, month × 1, year / 12) in the reporting currency at the rate of
     the as_of_date month. Published as fct_subscriptions.
 
     The ONE definition of an active subscription, used by every mart (dim_customers.mrr,

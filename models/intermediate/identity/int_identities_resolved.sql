@@ -1,4 +1,4 @@
-{#- Identity resolution (LANDING.md "Identity"): the connected components of the identity graph
+{#- Identity resolution (docs/landing-contract.md "Identity"): the connected components of the identity graph
     (nodes int_identity_identifiers, links int_identity_edges; links are transitive). Each
     component is one person; its customer_key is the hash of its anchor, the identifier seen
     first. The component search is macro connected_components() (DuckDB: a keyed recursive CTE,

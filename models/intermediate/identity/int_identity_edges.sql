@@ -1,6 +1,6 @@
 {#- The links of the identity graph: one row per pair of identifiers a source record ties
     together (an email and the contact, shop customer or billing customer it belongs to), with
-    how they are linked and since when. Invalid emails never appear here (LANDING.md). -#}
+    how they are linked and since when. Invalid emails never appear here (docs/landing-contract.md). -#}
 
 with
 

@@ -1,6 +1,6 @@
 {#- Every distinct sighting of a person identifier in the staged sources (one row per source
     table, identifier and linked identifier, with the first time and the number of records), with
-    the identifier it is linked to (LANDING.md, "Identity"): a CRM contact's email and secondary_email; a shop customer's
+    the identifier it is linked to (docs/landing-contract.md, "Identity"): a CRM contact's email and secondary_email; a shop customer's
     email and the emails on that customer's orders and checkouts; a billing customer's
     subscriptions' emails. Guest orders, email recipients and tickets or feedback without a known
     contact are email sightings with no link. Invalid emails are never sighted, so they link
@@ -211,7 +211,7 @@ sightings as (
     union all
 
     -- tickets and feedback belong to their CRM contact when it is known; otherwise their email
-    -- stands for the person. LANDING.md lists no link between a ticket's email and its contact,
+    -- stands for the person. docs/landing-contract.md lists no link between a ticket's email and its contact,
     -- so a ticket never links two identifiers.
     select
         'crm.support_tickets' as source_table,

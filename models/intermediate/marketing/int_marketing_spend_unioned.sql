@@ -1,4 +1,4 @@
-{#- KPIS.md: marketing spend = ad spend plus email/SMS campaign cost, in the reporting
+{#- docs/kpis.md: marketing spend = ad spend plus email/SMS campaign cost, in the reporting
     currency. One row per ad-spend row (dated by spend_date, channel mapped through seed
     channel_mapping) and per campaign (dated by sent_at, channel email or sms), as of
     as_of_date. kpi_monthly, kpi_by_channel and email_campaign_performance all read spend here. -#}

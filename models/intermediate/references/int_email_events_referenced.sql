@@ -1,4 +1,4 @@
-{#- LANDING.md bad input: "events for an unknown campaign". Every clean staged email event, with
+{#- docs/landing-contract.md bad input: "events for an unknown campaign". Every clean staged email event, with
     whether its campaign exists among the clean staged campaigns; failures are kept, reach the
     quarantine through int_reference_violations and stay out of fct_email_events. -#}
 

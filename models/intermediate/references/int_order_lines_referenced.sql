@@ -1,4 +1,4 @@
-{#- LANDING.md bad input: "order lines without an order". Every clean staged order line, with
+{#- docs/landing-contract.md bad input: "order lines without an order". Every clean staged order line, with
     whether its order exists among the clean staged orders. Lines that fail are kept here, reach
     the quarantine through int_reference_violations, and stay out of fct_order_lines. -#}
 

@@ -1,6 +1,6 @@
 {#- The single customer view: one row per resolved person (customer_key of
     int_identities_resolved), every person known to any source, whatever their activity. Activity
-    columns are as of as_of_date (KPIS.md). Every block is one per-customer model of
+    columns are as of as_of_date (docs/kpis.md). Every block is one per-customer model of
     intermediate/customers, joined here; nothing is computed twice and nothing is read from the
     KPI marts. The brief's audience is one where clause:
     `where is_at_risk_hero and has_active_subscription and has_opened_email_last_30_days`. -#}

@@ -1,4 +1,4 @@
-{#- KPIS.md marketing spend at its natural grain, for the semantic layer (models/marts/semantic):
+{#- docs/kpis.md marketing spend at its natural grain, for the semantic layer (models/marts/semantic):
     one row per spend source x spend date x channel x source channel x campaign, as of
     as_of_date (int_marketing_spend_unioned applies as_of_date, the currency conversion and the
     channel mapping; this mart only sums rows of the same grain, e.g. two ad-spend rows of one

@@ -1,4 +1,4 @@
-{#- KPIS.md, cohort_retention: one row per acquisition month (the month of the customer's first
+{#- docs/kpis.md, cohort_retention: one row per acquisition month (the month of the customer's first
     valid order) x months since acquisition, 0 up to the month of as_of_date; cohorts with at
     least one customer only. -#}
 with

@@ -1,4 +1,4 @@
-{#- KPIS.md, customer_segments: one row per customer_key (every resolved person), as of
+{#- docs/kpis.md, customer_segments: one row per customer_key (every resolved person), as of
     as_of_date. The rules live in int_customer_segments_assigned (dim_customers and the segment
     history read the same model). -#}
 with

@@ -1,4 +1,4 @@
-{#- KPIS.md, email_campaign_performance: one row per campaign sent up to as_of_date. Every count
+{#- docs/kpis.md, email_campaign_performance: one row per campaign sent up to as_of_date. Every count
     is of distinct recipients (email addresses) with that event type, events up to as_of_date. -#}
 with
 
@@ -75,7 +75,7 @@ valid_orders as (
 ),
 
 -- a click converts when the clicking person places a valid order within
--- attribution_window_days after the click (KPIS.md); an order can count for several campaigns
+-- attribution_window_days after the click (docs/kpis.md); an order can count for several campaigns
 converting_clicks as (
     select distinct
         events_as_of.campaign_id,

@@ -1,4 +1,4 @@
-{#- KPIS.md, kpi_by_channel: one row per month x marketing channel (every channel of seed
+{#- docs/kpis.md, kpi_by_channel: one row per month x marketing channel (every channel of seed
     channel_mapping, plus email, sms and unknown), from the first month with new customers or
     spend up to the month of as_of_date. -#}
 with
@@ -19,7 +19,7 @@ channel_mapping as (
     select * from {{ ref('channel_mapping') }}
 ),
 
--- new customers, by their acquisition channel (int_customer_profiles_resolved: KPIS.md's rule
+-- new customers, by their acquisition channel (int_customer_profiles_resolved: docs/kpis.md's rule
 -- lives there, not here); first-year net revenue: valid orders before the first order date +
 -- 12 months (and up to as_of_date), from int_customer_purchases_summarized
 new_customers_by_channel as (

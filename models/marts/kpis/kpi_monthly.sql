@@ -1,4 +1,4 @@
-{#- KPIS.md, kpi_monthly: one row per calendar month, from the first month with any order,
+{#- docs/kpis.md, kpi_monthly: one row per calendar month, from the first month with any order,
     spend, checkout or NPS response up to the month of as_of_date (a month without data still
     has a row: counts and money 0, ratios NULL). -#}
 with

@@ -1,4 +1,4 @@
-{#- KPIS.md, purchase_ladder: one row per n = 1 ... 10, always ten rows (0 customers and a
+{#- docs/kpis.md, purchase_ladder: one row per n = 1 ... 10, always ten rows (0 customers and a
     NULL probability on an empty warehouse). Valid orders per customer come from
     int_customer_purchases_summarized. -#}
 with

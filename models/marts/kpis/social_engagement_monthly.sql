@@ -1,4 +1,4 @@
-{#- KPIS.md, social_engagement_monthly: one row per month x platform, every platform with stats
+{#- docs/kpis.md, social_engagement_monthly: one row per month x platform, every platform with stats
     from its first month up to the month of as_of_date. -#}
 with
 

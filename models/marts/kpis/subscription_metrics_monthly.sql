@@ -1,4 +1,4 @@
-{#- KPIS.md, subscription_metrics_monthly: one row per month from the first subscription start
+{#- docs/kpis.md, subscription_metrics_monthly: one row per month from the first subscription start
     up to the month of as_of_date. A subscription is active at an instant t when it started
     before t and has not ended at or before t: the one definition of fct_subscriptions
     (int_subscriptions_attributed: a PAUSED or expired subscription is not active; an end after

@@ -62,7 +62,7 @@ quarantined as (
     from flagged
 ),
 
--- latest updated_at (NULLs last), then later load, then later line (LANDING.md)
+-- latest updated_at (NULLs last), then later load, then later line (docs/landing-contract.md)
 latest as (
     {{ latest_version('quarantined', ['crm_contact_id'], 'updated_at') }}
 )

@@ -53,7 +53,7 @@ quarantined as (
     from flagged
 ),
 
--- no version column: later load, then later line (LANDING.md)
+-- no version column: later load, then later line (docs/landing-contract.md)
 latest as (
     {{ latest_version('quarantined', ['feedback_id']) }}
 )

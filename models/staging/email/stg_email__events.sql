@@ -74,7 +74,7 @@ candidates as (
 ),
 {% endif %}
 
--- no version column: later load, then later line (LANDING.md)
+-- no version column: later load, then later line (docs/landing-contract.md)
 latest as (
     {{ latest_version('candidates', ['event_id']) }}
 ),

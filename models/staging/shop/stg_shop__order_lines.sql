@@ -69,7 +69,7 @@ candidates as (
 ),
 {% endif %}
 
--- no version column: later load, then later line (LANDING.md)
+-- no version column: later load, then later line (docs/landing-contract.md)
 latest as (
     {{ latest_version('candidates', ['order_line_id']) }}
 ),

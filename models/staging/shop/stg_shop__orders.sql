@@ -98,7 +98,7 @@ candidates as (
 ),
 {% endif %}
 
--- latest updated_at (NULLs last), then later load, then later line (LANDING.md)
+-- latest updated_at (NULLs last), then later load, then later line (docs/landing-contract.md)
 latest as (
     {{ latest_version('candidates', ['order_id'], 'updated_at') }}
 ),

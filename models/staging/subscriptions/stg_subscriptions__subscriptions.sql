@@ -63,7 +63,7 @@ quarantined as (
     from flagged
 ),
 
--- latest updated_at (NULLs last), then later load, then later line (LANDING.md)
+-- latest updated_at (NULLs last), then later load, then later line (docs/landing-contract.md)
 latest as (
     {{ latest_version('quarantined', ['subscription_id'], 'updated_at') }}
 )

@@ -2,7 +2,7 @@
 
 dbt unit tests on DuckDB need their input relations to exist (dbt-core issues 10292, 11982), so
 the project is first built `--empty` on an empty raw layer, then the unit tests run on their
-inline fixtures. The worked examples of KPIS.md are among them, by name.
+inline fixtures. The worked examples of docs/kpis.md are among them, by name.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from orchestration.dbt_cli import dbt_executable
 from orchestration.ingest.raw_schema import ensure_raw_schema
 from orchestration.settings import REPO_ROOT
 
-# KPIS.md's worked examples (CLV 4,800; CAC 20; cost per impression 0.10; conversion rate 5 %;
+# docs/kpis.md's worked examples (CLV 4,800; CAC 20; cost per impression 0.10; conversion rate 5 %;
 # AOV 60; engagement rate) live in these unit tests; they must exist, not only pass.
 WORKED_EXAMPLES = {
     "kpi_monthly_aov_and_cac_worked_examples",

@@ -4,7 +4,7 @@ The issue's acceptance test: on data written by someone other than the project's
 warehouse finds exactly the real people behind the records and never merges two of them. The
 rows below are inserted straight into the raw tables (``ensure_raw_schema``), as the loader
 would leave them (every value as text), so the test depends on neither the loader nor the
-generator. Each person covers one of LANDING.md's link kinds or one of its traps; ``PEOPLE``
+generator. Each person covers one of docs/landing-contract.md's link kinds or one of its traps; ``PEOPLE``
 says which identifiers belong together, and the test checks the grouping exactly. A second
 build after new data joins two people checks which customer_key survives.
 """

@@ -3,7 +3,7 @@
 Raw rows are inserted straight into the raw tables (``ensure_raw_schema``), as the loader would
 leave them, in two batches (loads 1–2, then 3–4). One warehouse builds the incremental models
 after each batch; another builds them once with ``--full-refresh`` on both batches. The tables
-must match row for row, including LANDING.md's versioning across batches: a newer version in
+must match row for row, including docs/landing-contract.md's versioning across batches: a newer version in
 the second batch replaces the stored one, an older version arriving late does not, a NULL
 updated_at never beats a timestamp, a tie goes to the later load.
 """

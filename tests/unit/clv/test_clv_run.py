@@ -23,7 +23,7 @@ SIMULATED = BgNbdParams(r=0.4, alpha=40.0, a=0.8, b=2.5)
 
 
 def _create_input(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
-    """The dbt model's interface (docs/ARCHITECTURE.md), created by hand."""
+    """The dbt model's interface (docs/design.md), created by hand."""
     con.execute("create schema if not exists intermediate")
     con.execute(
         """

@@ -1,4 +1,4 @@
-"""The landing loader against every bad input of LANDING.md, with small hand-made files."""
+"""The landing loader against every bad input of docs/landing-contract.md, with small hand-made files."""
 
 from __future__ import annotations
 
