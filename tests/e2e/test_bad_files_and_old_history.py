@@ -21,7 +21,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from dagster import DagsterInstance
-from support.pipeline import FOREIGN_SETTINGS, CleanRun, environment, warehouse_env
+from support.pipeline import (
+    FOREIGN_SETTINGS,
+    CleanRun,
+    environment,
+    landing_listing,
+    warehouse_env,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("pipeline")]
 
@@ -112,9 +118,10 @@ def bad_run(clean_run: CleanRun, tmp_path_factory: pytest.TempPathFactory) -> Cl
     shutil.copytree(clean_run.root / "landing", root / "landing")
     add_bad_files(root / "landing")
     env = {**warehouse_env(root), "CLM_TOMBSTONE_PATH": str(root / "tombstones.json")}
+    landing_before = landing_listing(root / "landing")
     with environment(env, remove=(*FOREIGN_SETTINGS, "CLM_CSV_ENCODING")):
         outcome = run_pipeline(DagsterInstance.ephemeral())
-    return CleanRun(root, env, outcome)
+    return CleanRun(root, env, outcome, landing_before)
 
 
 def read(path: Path, sql: str) -> list[tuple]:

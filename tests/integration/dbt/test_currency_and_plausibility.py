@@ -81,7 +81,6 @@ def build(tmp_path: Path, extra_env: dict[str, str]) -> tuple[Path, dict[str, di
             "DBT_TARGET_PATH": str(tmp_path / "target"),
             "DBT_LOG_PATH": str(tmp_path / "logs"),
             "DBT_PROFILES_DIR": str(REPO_ROOT),
-            "CLM_AS_OF_DATE": "2024-03-31",
             **extra_env,
         }
     )
@@ -91,6 +90,9 @@ def build(tmp_path: Path, extra_env: dict[str, str]) -> tuple[Path, dict[str, di
             "build",
             "--project-dir",
             str(REPO_ROOT),
+            # the KPI settings reach dbt as --vars (orchestration/dbt_cli.py)
+            "--vars",
+            json.dumps({"as_of_date": "2024-03-31"}),
             # what these tests read, and everything upstream of it (a smaller build)
             "--select",
             "+fct_orders +fct_order_lines +int_quarantined_rows_unioned "

@@ -17,6 +17,7 @@ brief's audience, one ``where`` on ``dim_customers``.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -116,10 +117,10 @@ def _dbt(tmp_path: Path, database: Path, *args: str, as_of_date: str | None = No
         "DBT_LOG_PATH": str(tmp_path / "logs"),
     }
     env.pop("CLM_AS_OF_DATE", None)
-    if as_of_date:
-        env["CLM_AS_OF_DATE"] = as_of_date
+    # dbt gets the KPI settings as --vars (orchestration/dbt_cli.py), as `clm run` passes them
+    as_of = ["--vars", json.dumps({"as_of_date": as_of_date})] if as_of_date else []
     result = subprocess.run(
-        [str(DBT), *args, "--project-dir", str(REPO_ROOT)],
+        [str(DBT), *args, *as_of, "--project-dir", str(REPO_ROOT)],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
