@@ -68,11 +68,15 @@ def check_paths(current: Settings) -> None:
 
 def check_warehouse_free(warehouse: Path) -> None:
     """No other process holds the warehouse file open (DuckDB allows one writer, and `dbt build`
-    fails at once otherwise): open it read-write for a moment."""
+    fails at once otherwise): open it read-write for a moment, through the one helper that
+    gives a new working file its mode (CLM_BI_FILE_MODE)."""
     import duckdb
 
+    from orchestration.warehouse import connect
+
     try:
-        duckdb.connect(str(warehouse)).close()
+        with connect(warehouse):
+            pass
     except duckdb.IOException as error:
         text = str(error)
         holder = re.search(r"\(PID (\d+)\)", text)
