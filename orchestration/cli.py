@@ -17,9 +17,26 @@ def main() -> None:
     """Customer Lifecycle Warehouse: load, build, validate, predict, publish."""
 
 
-def _fail(message: str, code: int = 2) -> None:
-    """One clear line on stderr and exit, no traceback."""
+def _fail(message: str, code: int = 2, *, alert: bool = False) -> None:
+    """One clear line on stderr and exit, no traceback.
+
+    With ``alert``, the failure is also sent as one alert (log, webhook, email): a scheduled
+    `make run` that cannot start (the warehouse held by another program, the landing folder
+    gone) must not fail silently. The Dagster job's own hooks alert once it runs.
+    """
     click.echo(f"clm: error: {message}", err=True)
+    if alert:
+        from orchestration.alerts.dispatch import send_alert
+        from orchestration.alerts.model import Alert
+
+        send_alert(
+            Alert(
+                title="Pipeline run could not start: nothing was loaded or published",
+                severity="error",
+                asset="clm run (start)",
+                details=message,
+            )
+        )
     _exit(code)
 
 
@@ -43,16 +60,22 @@ def run(scale: str | None, seed: int | None) -> None:
     try:
         current = preflight.check_settings()
         preflight.check_paths(current)
-        preflight.check_landing(current)
-        lock = run_lock.acquire(current.duckdb_path)
-        preflight.check_warehouse_free(current.duckdb_path)
-    except (preflight.PreflightError, run_lock.RunInProgress) as error:
+    except preflight.PreflightError as error:
         _fail(str(error))
     try:
+        preflight.check_landing(current)
+        # Another `clm run` in progress is not a failure to alert on: this one just stands down.
+        lock = run_lock.acquire(current.duckdb_path)
+    except run_lock.RunInProgress as error:
+        _fail(str(error))
+    except preflight.PreflightError as error:
+        _fail(str(error), alert=True)
+    try:
+        preflight.check_warehouse_free(current.duckdb_path)
         preflight.prepare_landing(current, scale=scale, seed=seed, progress=click.echo)
         preflight.prepare_dagster_home()
     except preflight.PreflightError as error:
-        _fail(str(error))
+        _fail(str(error), alert=True)
     for path in preflight.remove_publication_leftovers(current.bi_duckdb_path):
         click.echo(f"» removed a leftover of an interrupted publication: {path.name}")
 
@@ -62,7 +85,7 @@ def run(scale: str | None, seed: int | None) -> None:
     try:
         prepare_manifest()
     except RuntimeError as error:
-        _fail(str(error))
+        _fail(str(error), alert=True)
 
     from orchestration.pipeline import instance_for_run, run_pipeline
     from orchestration.summary import build_summary, format_summary
@@ -81,7 +104,7 @@ def run(scale: str | None, seed: int | None) -> None:
             log_file=log_file,
         )
     except Exception as error:  # e.g. the definitions do not load: one message, no traceback
-        _fail(f"the pipeline could not start: {type(error).__name__}: {error}", code=1)
+        _fail(f"the pipeline could not start: {type(error).__name__}: {error}", code=1, alert=True)
     summary = build_summary(outcome, elapsed_seconds=time.monotonic() - started)
     summary.log_file = log_file
     click.echo(format_summary(summary))

@@ -6,6 +6,7 @@ Each test asserts what a person sees (the message, the exit code) and what is le
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -126,6 +127,29 @@ def test_a_warehouse_held_by_another_program_stops_the_run_naming_it(root: Path)
     assert result.returncode == 2
     line = _one_clear_line(result)
     assert f"the warehouse {warehouse} is open in process {holder.pid}" in line
+    # A run that cannot start alerts once, with the cause (a scheduled run must not fail quietly).
+    alerts = [
+        json.loads(text)
+        for text in (root / "warehouse" / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    assert len(alerts) == 1
+    assert "could not start" in alerts[0]["title"]
+    assert f"is open in process {holder.pid}" in alerts[0]["details"]
+
+
+def test_a_second_run_while_one_runs_does_not_alert(root: Path):
+    from orchestration import run_lock
+
+    warehouse = root / "warehouse" / "clm.duckdb"
+    warehouse.parent.mkdir()
+    lock = run_lock.acquire(warehouse)
+    try:
+        result = _clm_run(_env(root))
+    finally:
+        lock.release()
+    assert result.returncode == 2
+    assert "another run is in progress" in _one_clear_line(result)
+    assert not (root / "warehouse" / "alerts.jsonl").exists()
 
 
 def test_the_run_lock_is_exclusive_across_processes_and_released_on_death(tmp_path: Path):
