@@ -181,25 +181,17 @@ def mark_killed_runs(instance, warehouse: Path) -> list[str]:
     return marked
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_publication_leftovers(bi_path: Path) -> list[Path]:
     """Temporary publication files (``<bi>.tmp-<pid>-<id>`` and their WAL) whose writer died."""
+    from orchestration.publish import pid_alive
+
     removed = []
     prefix = bi_path.name + ".tmp-"
     if not bi_path.parent.is_dir():
         return removed
     for path in sorted(bi_path.parent.glob(prefix + "*")):
         pid_text = path.name[len(prefix) :].split("-", 1)[0]
-        if pid_text.isdigit() and _pid_alive(int(pid_text)):
+        if pid_text.isdigit() and pid_alive(int(pid_text)):
             continue
         try:
             path.unlink()

@@ -785,7 +785,7 @@ def _remove_abandoned_temporaries(folder: Path, name: str) -> None:
     pattern = re.compile(re.escape(name + _TMP_MARK) + r"(\d+)-[0-9a-f]{32}(\.wal)?$")
     for candidate in folder.iterdir():
         match = pattern.match(candidate.name)
-        if match and not _pid_alive(int(match.group(1))):
+        if match and not pid_alive(int(match.group(1))):
             log.warning("removing abandoned publication temporary %s", candidate)
             if candidate.is_dir() and not candidate.is_symlink():
                 shutil.rmtree(candidate, ignore_errors=True)
@@ -793,7 +793,9 @@ def _remove_abandoned_temporaries(folder: Path, name: str) -> None:
                 _remove_quietly(candidate)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (this process counts as alive): a temporary file named
+    after a dead process is an abandoned one."""
     if pid == os.getpid():
         return True
     try:

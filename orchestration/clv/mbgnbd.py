@@ -26,32 +26,20 @@ from scipy.special import betaln, digamma, expit, gammaln
 
 from orchestration.clv import bgnbd
 from orchestration.clv._fitting import FloatArray, aggregate_rows, minimize_log_params
-from orchestration.clv.bgnbd import BgNbdParams, ClvInputError
+from orchestration.clv.bgnbd import BgNbdFit, BgNbdParams, ClvInputError
 
 
 @dataclass(frozen=True)
-class MbgNbdParams:
-    """MBG/NBD parameters (BDF section 2); same meaning as BG/NBD's r, alpha, a, b."""
-
-    r: float
-    alpha: float
-    a: float
-    b: float
-
-    def as_array(self) -> FloatArray:
-        return np.array([self.r, self.alpha, self.a, self.b], dtype=np.float64)
+class MbgNbdParams(BgNbdParams):
+    """MBG/NBD parameters (BDF section 2): the same r, alpha, a, b as BG/NBD's, a distinct type
+    so a fit of one model is never read as the other."""
 
 
 @dataclass(frozen=True)
-class MbgNbdFit:
+class MbgNbdFit(BgNbdFit):
     """A fitted MBG/NBD model: parameters, total log-likelihood, optimiser outcome."""
 
     params: MbgNbdParams
-    log_likelihood: float
-    converged: bool
-    message: str
-    customers: int
-    unique_rows: int
 
 
 def _log_terms(
