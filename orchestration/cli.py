@@ -76,7 +76,10 @@ def run(scale: str | None, seed: int | None) -> None:
         preflight.prepare_dagster_home()
     except preflight.PreflightError as error:
         _fail(str(error), alert=True)
-    for path in preflight.remove_publication_leftovers(current.bi_duckdb_path):
+    from orchestration.publish import remove_abandoned_temporaries
+
+    bi_path = current.bi_duckdb_path
+    for path in remove_abandoned_temporaries(bi_path.parent, bi_path.name):
         click.echo(f"» removed a leftover of an interrupted publication: {path.name}")
 
     from orchestration.dbt_cli import prepare_manifest

@@ -181,26 +181,6 @@ def mark_killed_runs(instance, warehouse: Path) -> list[str]:
     return marked
 
 
-def remove_publication_leftovers(bi_path: Path) -> list[Path]:
-    """Temporary publication files (``<bi>.tmp-<pid>-<id>`` and their WAL) whose writer died."""
-    from orchestration.publish import pid_alive
-
-    removed = []
-    prefix = bi_path.name + ".tmp-"
-    if not bi_path.parent.is_dir():
-        return removed
-    for path in sorted(bi_path.parent.glob(prefix + "*")):
-        pid_text = path.name[len(prefix) :].split("-", 1)[0]
-        if pid_text.isdigit() and pid_alive(int(pid_text)):
-            continue
-        try:
-            path.unlink()
-            removed.append(path)
-        except OSError:
-            pass
-    return removed
-
-
 # Run logs kept per warehouse (the oldest are removed).
 KEPT_RUN_LOGS = 30
 

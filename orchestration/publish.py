@@ -189,7 +189,7 @@ def publish_marts(
 
     _prepare_directory(target.parent, "CLM_BI_DUCKDB_PATH")
     mode = _publication_mode(target, options.file_mode)
-    _remove_abandoned_temporaries(target.parent, target.name)
+    remove_abandoned_temporaries(target.parent, target.name)
     parquet_root = Path(options.parquet_dir).resolve() if options.parquet_dir else None
     if parquet_root is not None:
         _prepare_directory(parquet_root, "CLM_BI_PARQUET_DIR")
@@ -198,11 +198,11 @@ def publish_marts(
             raise PublishError(
                 f"{link} exists and is not a symlink (CLM_BI_PARQUET_DIR); move it away"
             )
-        _remove_abandoned_temporaries(parquet_root, "")
+        remove_abandoned_temporaries(parquet_root, "")
     report_path = Path(options.report_path).resolve() if options.report_path else None
     if report_path is not None:
         _prepare_directory(report_path.parent, "CLM_BI_REPORT_PATH")
-        _remove_abandoned_temporaries(report_path.parent, report_path.name)
+        remove_abandoned_temporaries(report_path.parent, report_path.name)
 
     published_at = datetime.now(UTC)
     publication_id = f"{published_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
@@ -780,10 +780,17 @@ def _held_read_write(target: Path) -> bool:
     return False
 
 
-def _remove_abandoned_temporaries(folder: Path, name: str) -> None:
-    """Delete temporaries (files, WALs, folders) left by publishers that died mid-publication."""
+def remove_abandoned_temporaries(folder: Path, name: str) -> list[Path]:
+    """Delete the temporaries (files, WALs, folders) named ``<name>.tmp-<pid>-<uuid>`` in
+    ``folder`` whose publisher died mid-publication; returns what was removed.
+
+    Publication calls it before writing, and `clm run` before the run starts, for the BI file.
+    """
+    if not folder.is_dir():
+        return []
     pattern = re.compile(re.escape(name + _TMP_MARK) + r"(\d+)-[0-9a-f]{32}(\.wal)?$")
-    for candidate in folder.iterdir():
+    removed = []
+    for candidate in sorted(folder.iterdir()):
         match = pattern.match(candidate.name)
         if match and not pid_alive(int(match.group(1))):
             log.warning("removing abandoned publication temporary %s", candidate)
@@ -791,6 +798,8 @@ def _remove_abandoned_temporaries(folder: Path, name: str) -> None:
                 shutil.rmtree(candidate, ignore_errors=True)
             else:
                 _remove_quietly(candidate)
+            removed.append(candidate)
+    return removed
 
 
 def pid_alive(pid: int) -> bool:

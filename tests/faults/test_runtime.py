@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -262,11 +263,11 @@ def test_two_runs_at_once_then_a_kill_during_dbt_then_a_rerun(xs_landing: Path):
     with DagsterInstance.from_config(str(root / "dagster_home")) as instance:
         [killed] = instance.get_runs()
         assert killed.status == DagsterRunStatus.STARTED
-    # What a publisher killed mid-copy leaves next to the BI file (pid 2**22 + 1 is never alive).
-    leftovers = [
-        bi_file.with_name(f"bi.duckdb.tmp-{2**22 + 1}-0f0f"),
-        bi_file.with_name(f"bi.duckdb.tmp-{2**22 + 1}-0f0f.wal"),
-    ]
+    # What a publisher killed mid-copy leaves next to the BI file, named as publish.py names
+    # its temporaries (`<name>.tmp-<pid>-<uuid4 hex>`); pid 2**22 + 1 is above Linux's pid_max,
+    # so never alive.
+    temporary = f"bi.duckdb.tmp-{2**22 + 1}-{uuid.uuid4().hex}"
+    leftovers = [bi_file.with_name(temporary), bi_file.with_name(f"{temporary}.wal")]
     for path in leftovers:
         path.write_bytes(b"partial")
 

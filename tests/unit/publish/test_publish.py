@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -13,7 +14,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.publish import PublishError, publish_marts, published_tables
+from orchestration.publish import (
+    PublishError,
+    publish_marts,
+    published_tables,
+    remove_abandoned_temporaries,
+)
 
 READER = Path(__file__).with_name("reader_process.py")
 
@@ -224,6 +230,35 @@ def test_abandoned_temporaries_of_dead_publishers_are_removed(tmp_path: Path) ->
     assert publish_marts(work, bi, validation_passed=True, run_id="1").published
     assert not leftover.exists()
     assert unrelated.exists()
+
+
+def test_leftovers_are_swept_by_name_and_writer_liveness(tmp_path: Path) -> None:
+    """The sweep `clm run` does before a run: only `<name>.tmp-<pid>-<uuid>` (and its WAL) of a
+    dead writer goes; a live writer's temporary, another file's and look-alikes stay."""
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    token = "0f" * 16
+    gone = [
+        tmp_path / f"bi.duckdb.tmp-{dead}-{token}",
+        tmp_path / f"bi.duckdb.tmp-{dead}-{token}.wal",
+    ]
+    kept = [
+        tmp_path / f"bi.duckdb.tmp-{os.getpid()}-{token}",  # this (live) process is writing it
+        tmp_path / f"other.duckdb.tmp-{dead}-{token}",
+        tmp_path / f"bi.duckdb.tmp-{dead}-0f0f",  # not a publisher's name
+        tmp_path / "bi.duckdb",
+    ]
+    for path in (*gone, *kept):
+        path.write_bytes(b"x")
+
+    assert remove_abandoned_temporaries(tmp_path, "bi.duckdb") == gone
+    assert not any(path.exists() for path in gone)
+    assert all(path.exists() for path in kept)
+    assert remove_abandoned_temporaries(tmp_path / "missing", "bi.duckdb") == []
 
 
 def test_reader_process_never_errors_nor_sees_a_mixed_publication(tmp_path: Path) -> None:
