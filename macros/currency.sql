@@ -67,18 +67,12 @@
     )
 {%- endmacro %}
 
-{#- Setting CLM_CURRENCY_RATE_FALLBACK (docs/staging-rules.md): `none` (default) quarantines a
-    row whose foreign currency has no rate for its month; `nearest` converts it at the nearest
-    month's rate of that currency (warning-level data test assert_every_currency_has_a_rate
-    names the months). -#}
+{#- var('currency_rate_fallback') (setting CLM_CURRENCY_RATE_FALLBACK, docs/staging-rules.md,
+    validated by the settings registry): `none` (default) quarantines a row whose foreign
+    currency has no rate for its month; `nearest` converts it at the nearest month's rate of that
+    currency (warning-level data test assert_every_currency_has_a_rate names the months). -#}
 {% macro currency_rate_fallback() -%}
-    {%- set value = env_var('CLM_CURRENCY_RATE_FALLBACK', 'none') | trim | lower -%}
-    {%- if value not in ('none', 'nearest', '') -%}
-        {{ exceptions.raise_compiler_error(
-            "CLM_CURRENCY_RATE_FALLBACK must be 'none' or 'nearest', not '" ~ value ~ "'"
-        ) }}
-    {%- endif -%}
-    {{ return(value or 'none') }}
+    {{ return(var('currency_rate_fallback')) }}
 {%- endmacro %}
 
 {#- True when an amount in `currency` at `at` converts to the reporting currency: no currency

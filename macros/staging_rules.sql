@@ -98,17 +98,12 @@
     (not is_quarantined or quarantine_reason = '{{ invalid_email_reason() }}')
 {%- endmacro %}
 
-{#- Plausibility (docs/staging-rules.md): a text value longer than CLM_MAX_TEXT_LENGTH characters
-    (default 4000) is not a name, an id or a comment but broken input (a runaway quote, a
-    binary blob): the row is quarantined with reason text_too_long_reason(), never published. -#}
+{#- Plausibility (docs/staging-rules.md): a text value longer than var('max_text_length')
+    characters (setting CLM_MAX_TEXT_LENGTH, default 4000, validated by the settings registry) is
+    not a name, an id or a comment but broken input (a runaway quote, a binary blob): the row is
+    quarantined with reason text_too_long_reason(), never published. -#}
 {% macro max_text_length() -%}
-    {%- set value = env_var('CLM_MAX_TEXT_LENGTH', '4000') | trim -%}
-    {%- if not value.isdigit() or value | int < 1 -%}
-        {{ exceptions.raise_compiler_error(
-            "CLM_MAX_TEXT_LENGTH must be a positive whole number of characters, not '" ~ value ~ "'"
-        ) }}
-    {%- endif -%}
-    {{ return(value | int) }}
+    {{ return(var('max_text_length') | int) }}
 {%- endmacro %}
 
 {% macro text_too_long_reason() -%}text longer than {{ max_text_length() }} characters{%- endmacro %}

@@ -64,6 +64,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration import settings
 from orchestration.sql import identifier as _ident
 from orchestration.sql import string_literal as _sql_string
 
@@ -732,16 +733,6 @@ def _apply_mode_tree(folder: Path, mode: int) -> None:
     os.chmod(folder, folder_mode)
 
 
-def parse_file_mode(value: str) -> int:
-    """``"0640"``/``"640"``/``"0o640"`` -> 0o640; a clear error for anything else."""
-    text = value.strip().lower().removeprefix("0o")
-    if not re.fullmatch(r"[0-7]{3,4}", text):
-        raise PublishError(
-            f"CLM_BI_FILE_MODE must be an octal file mode such as 0640, not {value!r}"
-        )
-    return int(text, 8)
-
-
 def _move_stale_wal_aside(target: Path) -> Path | None:
     """Move ``<target>.wal`` aside so the next reader cannot replay it against the new file.
 
@@ -881,47 +872,27 @@ def pii_columns_from_manifest(manifest_path: str | os.PathLike[str]) -> dict[str
     return {table: frozenset(columns) for table, columns in declared.items()}
 
 
-def publish_setting(name: str) -> str:
-    """A publish setting from the environment, else its default (``PUBLISH_SETTINGS``)."""
-    from orchestration.settings import PUBLISH_SETTINGS
-
-    return os.environ.get(name) or PUBLISH_SETTINGS[name][0]
-
-
 def configured_file_mode() -> int | None:
     """``CLM_BI_FILE_MODE`` as an int, or None when not set (keep the previous file's mode)."""
-    value = publish_setting("CLM_BI_FILE_MODE")
-    return parse_file_mode(value) if value else None
-
-
-def _setting_path(name: str, default: Path) -> Path:
-    from orchestration.settings import REPO_ROOT
-
-    value = publish_setting(name)
-    if not value:
-        return default
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else REPO_ROOT / path
+    return settings.value("CLM_BI_FILE_MODE")
 
 
 def parquet_dir_for(bi_db_path: Path) -> Path:
     """``CLM_BI_PARQUET_DIR``, else ``parquet/`` next to the BI file."""
-    return _setting_path("CLM_BI_PARQUET_DIR", Path(bi_db_path).parent / "parquet")
+    return settings.value("CLM_BI_PARQUET_DIR") or Path(bi_db_path).parent / "parquet"
 
 
 def report_path_for(bi_db_path: Path) -> Path:
     """``CLM_BI_REPORT_PATH``, else ``lifecycle-report.html`` next to the BI file."""
-    return _setting_path("CLM_BI_REPORT_PATH", Path(bi_db_path).parent / "lifecycle-report.html")
+    configured = settings.value("CLM_BI_REPORT_PATH")
+    return configured or Path(bi_db_path).parent / "lifecycle-report.html"
 
 
 def pseudonymisation_key() -> bytes | None:
     """The key when ``CLM_PUBLISH_PSEUDONYMISE`` is on, None when off; a clear error if missing."""
-    switch = publish_setting("CLM_PUBLISH_PSEUDONYMISE").strip().lower()
-    if switch in {"", "0", "false", "no", "off"}:
+    if not settings.value("CLM_PUBLISH_PSEUDONYMISE"):
         return None
-    if switch not in {"1", "true", "yes", "on"}:
-        raise PublishError(f"CLM_PUBLISH_PSEUDONYMISE must be true or false, not {switch!r}")
-    key = publish_setting("CLM_PSEUDONYMISATION_KEY")
+    key = settings.value("CLM_PSEUDONYMISATION_KEY")
     if len(key) < 16:
         raise PublishError(
             "CLM_PUBLISH_PSEUDONYMISE is true but CLM_PSEUDONYMISATION_KEY is "
@@ -938,8 +909,19 @@ def options_from_environment(
     manifest_path: Path | None,
     with_report: bool = True,
 ) -> PublishOptions:
-    """``PublishOptions`` from the ``CLM_`` settings (see ``PUBLISH_SETTINGS``)."""
-    key = pseudonymisation_key()
+    """``PublishOptions`` from the ``CLM_`` settings (the "publish" group of the registry).
+
+    Raises ``PublishError`` for a setting that breaks its rule, naming it.
+    """
+    try:
+        key = pseudonymisation_key()
+        parquet_dir, report_path = parquet_dir_for(bi_db_path), report_path_for(bi_db_path)
+        storage_version, file_mode = (
+            settings.value("CLM_BI_STORAGE_VERSION"),
+            configured_file_mode(),
+        )
+    except settings.SettingError as error:
+        raise PublishError(str(error)) from None
     pii: dict[str, frozenset[str]] = {}
     if key is not None:
         if manifest_path is None or not Path(manifest_path).is_file():
@@ -959,12 +941,12 @@ def options_from_environment(
 
         writer = write_report
     return PublishOptions(
-        parquet_dir=parquet_dir_for(bi_db_path),
-        report_path=report_path_for(bi_db_path) if with_report else None,
+        parquet_dir=parquet_dir,
+        report_path=report_path if with_report else None,
         report_writer=writer,
         reporting_currency=reporting_currency,
-        storage_version=publish_setting("CLM_BI_STORAGE_VERSION"),
-        file_mode=configured_file_mode(),
+        storage_version=storage_version,
+        file_mode=file_mode,
         pseudonymisation_key=key,
         pii_columns=pii,
     )

@@ -6,11 +6,8 @@ parts get their values from it: ``value("CLM_X")`` (typed), ``get_settings()`` (
 so a bad value fails before anything runs, with the variable named). ``clm settings`` and the
 README's settings table are rendered from it.
 
-Another area's settings can be added as a plain block at the end of this file,
-``<AREA>_SETTINGS: dict[str, tuple[str, str]] = {"CLM_<NAME>": ("1", "What it does.")}``: every
-module-level ``*_SETTINGS`` dict is folded into the registry when it is first read, its type
-inferred from the default (integer, decimal, true/false, else text). Declaring the setting with
-``Setting(...)`` in ``REGISTRY`` instead gives it a stricter rule.
+A new setting is one more ``Setting(...)`` in ``_DECLARED``, with the kind that parses and
+checks it (and ``dbt_var=`` when dbt models or macros read it).
 """
 
 from __future__ import annotations
@@ -46,10 +43,11 @@ class Setting:
     name: str
     default: str
     description: str
-    kind: str = "text"  # text, path, int, float, bool, date, currency, choice, url, secret
+    # text, path, int, float, bool, date, currency, choice, choices, url, secret, mode, version
+    kind: str = "text"
     group: str = "general"
     minimum: float | None = None
-    choices: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()  # of a choice, or of each item of a choices list
     dbt_var: str | None = None  # the dbt var it is passed to, if any
 
     def parse(self, raw: str) -> Any:
@@ -73,8 +71,11 @@ def _text(_setting: Setting, text: str) -> str:
     return text
 
 
-def _path(_setting: Setting, text: str) -> Path:
+def _path(_setting: Setting, text: str) -> Path | None:
     # Relative paths are relative to the repository, whatever the caller's working directory.
+    # An empty path (a default that depends on another setting) is None.
+    if text == "":
+        return None
     path = Path(text).expanduser()
     return path if path.is_absolute() else REPO_ROOT / path
 
@@ -128,6 +129,32 @@ def _choice(setting: Setting, text: str) -> str:
     return text
 
 
+def _choices(setting: Setting, text: str) -> tuple[str, ...]:
+    items = tuple(item.strip().lower() for item in text.split(",") if item.strip())
+    unknown = [item for item in items if item not in setting.choices]
+    if unknown or not items:
+        raise SettingError(
+            setting.name, text, f"expected a comma-separated list of {', '.join(setting.choices)}"
+        )
+    return items
+
+
+def _mode(setting: Setting, text: str) -> int | None:
+    # A file mode in octal: 0640, 640 or 0o640; empty = not set.
+    if text == "":
+        return None
+    digits = text.lower().removeprefix("0o")
+    if not re.fullmatch(r"[0-7]{3,4}", digits):
+        raise SettingError(setting.name, text, "expected an octal file mode such as 0640")
+    return int(digits, 8)
+
+
+def _version(setting: Setting, text: str) -> str:
+    if not re.fullmatch(r"v\d+\.\d+\.\d+", text):
+        raise SettingError(setting.name, text, "expected a DuckDB storage version such as v1.0.0")
+    return text
+
+
 def _url(setting: Setting, text: str) -> str:
     if text and not re.match(r"https?://", text):
         raise SettingError(setting.name, "…", "expected an http:// or https:// URL (or empty)")
@@ -144,7 +171,10 @@ _PARSERS: dict[str, Callable[[Setting, str], Any]] = {
     "date": _date,
     "currency": _currency,
     "choice": _choice,
+    "choices": _choices,
     "url": _url,
+    "mode": _mode,
+    "version": _version,
 }
 
 _DECLARED: tuple[Setting, ...] = (
@@ -180,6 +210,53 @@ _DECLARED: tuple[Setting, ...] = (
         kind="path",
         group="paths",
     ),
+    # Publication for BI (orchestration/publish.py).
+    Setting(
+        "CLM_BI_PARQUET_DIR",
+        "",
+        "Folder of the Parquet copies of the BI file (one sub-folder per publication, `current` "
+        "links the newest); empty = `parquet/` next to the BI file.",
+        kind="path",
+        group="publish",
+    ),
+    Setting(
+        "CLM_BI_REPORT_PATH",
+        "",
+        "The lifecycle report (self-contained HTML) written with each publication; empty = "
+        "`lifecycle-report.html` next to the BI file.",
+        kind="path",
+        group="publish",
+    ),
+    Setting(
+        "CLM_BI_STORAGE_VERSION",
+        "v1.0.0",
+        "DuckDB storage version of the BI file; v1.0.0 is read by DuckDB 1.1 and later.",
+        kind="version",
+        group="publish",
+    ),
+    Setting(
+        "CLM_BI_FILE_MODE",
+        "",
+        "Octal mode of the published files and of a new working file (e.g. 0640); empty = keep "
+        "the previous BI file's mode, 0640 for the first.",
+        kind="mode",
+        group="publish",
+    ),
+    Setting(
+        "CLM_PUBLISH_PSEUDONYMISE",
+        "false",
+        "true = publish personal columns (meta pii: true in the marts YAML) as keyed hashes.",
+        kind="bool",
+        group="publish",
+    ),
+    Setting(
+        "CLM_PSEUDONYMISATION_KEY",
+        "",
+        "Secret key of the keyed hash (at least 16 characters); required when "
+        "CLM_PUBLISH_PSEUDONYMISE is true. Keep it out of git.",
+        kind="secret",
+        group="publish",
+    ),
     # Sample data (`clm generate`, and `clm run` on an empty default landing folder).
     Setting(
         "CLM_SAMPLE_SCALE",
@@ -195,6 +272,60 @@ _DECLARED: tuple[Setting, ...] = (
         "Seed of the generated sample data.",
         kind="int",
         group="sample data",
+    ),
+    # Loading landing files, staging rules and erasure.
+    Setting(
+        "CLM_CSV_ENCODING",
+        "utf-8,latin-1",
+        "Encodings tried in order for CSV/JSONL landing files (utf-8, utf-16, latin-1); the "
+        "manifest names the one used when it is not the first.",
+        kind="choices",
+        choices=(
+            "utf-8",
+            "utf8",
+            "utf-16",
+            "utf16",
+            "latin-1",
+            "latin1",
+            "iso-8859-1",
+            "iso8859-1",
+        ),
+        group="loader",
+    ),
+    Setting(
+        "CLM_CURRENCY_RATE_FALLBACK",
+        "none",
+        "none: a row whose foreign currency has no rate for its month is quarantined; nearest: "
+        "it is converted at the nearest month's rate, with a warning naming the month.",
+        kind="choice",
+        choices=("none", "nearest"),
+        group="loader",
+        dbt_var="currency_rate_fallback",
+    ),
+    Setting(
+        "CLM_MAX_TEXT_LENGTH",
+        "4000",
+        "Longest text value (characters) staging accepts; a longer one quarantines its row.",
+        kind="int",
+        minimum=1,
+        group="loader",
+        dbt_var="max_text_length",
+    ),
+    Setting(
+        "CLM_TOMBSTONE_PATH",
+        "",
+        "File of erasure tombstones and the erasure audit log (default: tombstones.json beside "
+        "CLM_DUCKDB_PATH); it survives a rebuild of the warehouse.",
+        kind="path",
+        group="loader",
+    ),
+    Setting(
+        "CLM_ERASURE_SALT",
+        "",
+        "Secret key of the tombstone hashes; when empty, one is generated once and kept in the "
+        "tombstone file.",
+        kind="secret",
+        group="loader",
     ),
     # The KPI settings (docs/kpis.md), passed to dbt as vars.
     Setting(
@@ -278,6 +409,16 @@ _DECLARED: tuple[Setting, ...] = (
         group="kpis",
         dbt_var="clv_monthly_discount_rate",
     ),
+    # The predicted-CLV fit (docs/clv.md).
+    Setting(
+        "CLM_CLV_HOLDOUT_WEEKS",
+        "26",
+        "Weeks before as_of_date held out to compare the CLV purchase models "
+        "(marts.clv_model_holdout); 0 switches the holdout report off (docs/clv.md).",
+        kind="int",
+        minimum=0,
+        group="clv",
+    ),
     # Thresholds of the Great Expectations rules.
     Setting(
         "CLM_DRIFT_MAX_PCT",
@@ -309,6 +450,32 @@ _DECLARED: tuple[Setting, ...] = (
         "An order subtotal above this is implausible (typically an export in cents).",
         kind="float",
         minimum=0,
+        group="quality",
+    ),
+    Setting(
+        "CLM_UNIT_JUMP_FACTOR",
+        "100",
+        "Factor of a unit mistake (cents for units): a delivery whose prices move by about this "
+        "factor (or its inverse) against the shop's own history fails a blocking check.",
+        kind="float",
+        minimum=1,
+        group="quality",
+    ),
+    Setting(
+        "CLM_UNIT_JUMP_TOLERANCE",
+        "3",
+        "How near the factor counts: a ratio between factor / tolerance and factor × tolerance "
+        "(or the inverse range) is a unit jump.",
+        kind="float",
+        minimum=1,
+        group="quality",
+    ),
+    Setting(
+        "CLM_DATA_DOCS_KEEP_RUNS",
+        "30",
+        "Validation runs kept in the Data Docs (older results and pages are removed).",
+        kind="int",
+        minimum=1,
         group="quality",
     ),
     # Alerts.
@@ -380,6 +547,22 @@ _DECLARED: tuple[Setting, ...] = (
         group="alerts",
     ),
     Setting(
+        "CLM_ALERT_DELIVERY_BUDGET_SECONDS",
+        "30",
+        "Longest time one channel may spend on one alert, every attempt and wait included.",
+        kind="float",
+        minimum=0.1,
+        group="alerts",
+    ),
+    Setting(
+        "CLM_ALERT_WEBHOOK_IDEMPOTENT",
+        "false",
+        "The webhook receiver discards repeats of an Idempotency-Key, so an attempt that timed "
+        "out after sending may be retried (true/false).",
+        kind="bool",
+        group="alerts",
+    ),
+    Setting(
         "CLM_ALERT_DAGSTER_URL",
         "",
         "Dagster web UI base URL, to link an alert's run id.",
@@ -391,40 +574,15 @@ _DECLARED: tuple[Setting, ...] = (
 REGISTRY: dict[str, Setting] = {setting.name: setting for setting in _DECLARED}
 
 
-def _inferred_kind(name: str, default: str) -> str:
-    # A key, salt, token or password is a secret: masked by `clm settings`, never logged.
-    if re.search(r"_(KEY|SALT|TOKEN|PASSWORD)$", name):
-        return "secret"
-    if re.fullmatch(r"-?\d+", default):
-        return "int"
-    if re.fullmatch(r"-?\d*\.\d+", default):
-        return "float"
-    if default.lower() in ("true", "false"):
-        return "bool"
-    return "text"
-
-
-def fold(block: Mapping[str, tuple[str, str]], group: str) -> None:
-    """Add an area's ``name -> (default, description)`` block to the registry (a name already
-    declared keeps its declaration)."""
-    for name, (default, description) in block.items():
-        if name not in REGISTRY:
-            REGISTRY[name] = Setting(
-                name, default, description, _inferred_kind(name, default), group
-            )
-
-
 def registry() -> dict[str, Setting]:
-    """Every setting, including the ``*_SETTINGS`` blocks appended at the end of this file."""
-    for name, block in list(globals().items()):
-        if name.endswith("_SETTINGS") and isinstance(block, dict):
-            fold(block, group=name.removesuffix("_SETTINGS").lower())
+    """Every setting, in the order ``clm settings`` and the README show them."""
     return REGISTRY
 
 
-def _setting(name: str) -> Setting:
+def declared(name: str) -> Setting:
+    """The declaration of ``name``; ``KeyError`` for a name that is not a setting."""
     try:
-        return registry()[name]
+        return REGISTRY[name]
     except KeyError:
         raise KeyError(f"{name} is not a setting declared in orchestration/settings.py") from None
 
@@ -433,13 +591,13 @@ def raw(name: str, environ: Mapping[str, str] | None = None) -> str:
     """The text in force for ``name``: the environment's value, else the default."""
     env = os.environ if environ is None else environ
     value = env.get(name)
-    return value if value not in (None, "") else _setting(name).default
+    return value if value not in (None, "") else declared(name).default
 
 
 def value(name: str, environ: Mapping[str, str] | None = None) -> Any:
     """The typed value in force for ``name``; raises ``SettingError`` naming the variable."""
     env = os.environ if environ is None else environ
-    return _setting(name).parse(env.get(name) or "")
+    return declared(name).parse(env.get(name) or "")
 
 
 def errors(environ: Mapping[str, str] | None = None) -> list[SettingError]:
@@ -468,22 +626,13 @@ def check(environ: Mapping[str, str] | None = None) -> None:
         raise InvalidSettings(found)
 
 
-def block(group: str) -> dict[str, tuple[str, str]]:
-    """The settings of one group as ``name -> (default, description)``."""
-    return {
-        setting.name: (setting.default, setting.description)
-        for setting in registry().values()
-        if setting.group == group
-    }
-
-
 def shown(name: str, environ: Mapping[str, str] | None = None) -> str:
     """The value in force as ``clm settings`` prints it (secrets masked)."""
-    setting = _setting(name)
+    setting = declared(name)
     text = raw(name, environ)
     if setting.kind == "secret" and text:
         return "(set, hidden)"
-    if setting.kind == "path":
+    if setting.kind == "path" and text:
         return str(_path(setting, text))
     return text
 
@@ -535,107 +684,3 @@ def get_settings() -> Settings:
         sample_scale=value("CLM_SAMPLE_SCALE"),
         sample_seed=value("CLM_SAMPLE_SEED"),
     )
-
-
-# settings of publish: name -> (default, description)
-PUBLISH_SETTINGS: dict[str, tuple[str, str]] = {
-    "CLM_BI_PARQUET_DIR": (
-        "",
-        "Folder of the Parquet copies of the BI file (one sub-folder per publication, `current` "
-        "links the newest); empty = `parquet/` next to the BI file.",
-    ),
-    "CLM_BI_REPORT_PATH": (
-        "",
-        "The lifecycle report (self-contained HTML) written with each publication; empty = "
-        "`lifecycle-report.html` next to the BI file.",
-    ),
-    "CLM_BI_STORAGE_VERSION": (
-        "v1.0.0",
-        "DuckDB storage version of the BI file; v1.0.0 is read by DuckDB 1.1 and later.",
-    ),
-    "CLM_BI_FILE_MODE": (
-        "",
-        "Octal mode of the published files and of a new working file (e.g. 0640); empty = keep "
-        "the previous BI file's mode, 0640 for the first.",
-    ),
-    "CLM_PUBLISH_PSEUDONYMISE": (
-        "false",
-        "true = publish personal columns (meta pii: true in the marts YAML) as keyed hashes.",
-    ),
-    "CLM_PSEUDONYMISATION_KEY": (
-        "",
-        "Secret key of the keyed hash (at least 16 characters); required when "
-        "CLM_PUBLISH_PSEUDONYMISE is true. Keep it out of git.",
-    ),
-}
-
-
-# settings of clv: name -> (default, description)
-CLV_SETTINGS: dict[str, tuple[str, str]] = {
-    "CLM_CLV_HOLDOUT_WEEKS": (
-        "26",
-        "Weeks before as_of_date held out to compare the CLV purchase models "
-        "(marts.clv_model_holdout); 0 switches the holdout report off (docs/clv.md).",
-    ),
-}
-
-
-# settings of quality: name -> (default, description)
-QUALITY_SETTINGS: dict[str, tuple[str, str]] = {
-    "CLM_UNIT_JUMP_FACTOR": (
-        "100",
-        "Factor of a unit mistake (cents for units): a delivery whose prices move by about this "
-        "factor (or its inverse) against the shop's own history fails a blocking check.",
-    ),
-    "CLM_UNIT_JUMP_TOLERANCE": (
-        "3",
-        "How near the factor counts: a ratio between factor / tolerance and factor × tolerance "
-        "(or the inverse range) is a unit jump.",
-    ),
-    "CLM_DATA_DOCS_KEEP_RUNS": (
-        "30",
-        "Validation runs kept in the Data Docs (older results and pages are removed).",
-    ),
-}
-
-# settings of alerts: name -> (default, description)
-ALERT_SETTINGS: dict[str, tuple[str, str]] = {
-    "CLM_ALERT_DELIVERY_BUDGET_SECONDS": (
-        "30",
-        "Longest time one channel may spend on one alert, every attempt and wait included.",
-    ),
-    "CLM_ALERT_WEBHOOK_IDEMPOTENT": (
-        "false",
-        "The webhook receiver discards repeats of an Idempotency-Key, so an attempt that timed "
-        "out after sending may be retried (true/false).",
-    ),
-}
-
-
-# settings of loader: name -> (default, description)
-LOADER_SETTINGS: dict[str, tuple[str, str]] = {
-    "CLM_CSV_ENCODING": (
-        "utf-8,latin-1",
-        "Encodings tried in order for CSV/JSONL landing files (utf-8, utf-16, latin-1); the "
-        "manifest names the one used when it is not the first.",
-    ),
-    "CLM_CURRENCY_RATE_FALLBACK": (
-        "none",
-        "none: a row whose foreign currency has no rate for its month is quarantined; nearest: "
-        "it is converted at the nearest month's rate, with a warning naming the month.",
-    ),
-    "CLM_MAX_TEXT_LENGTH": (
-        "4000",
-        "Longest text value (characters) staging accepts; a longer one quarantines its row.",
-    ),
-    "CLM_TOMBSTONE_PATH": (
-        "",
-        "File of erasure tombstones and the erasure audit log (default: tombstones.json beside "
-        "CLM_DUCKDB_PATH); it survives a rebuild of the warehouse.",
-    ),
-    "CLM_ERASURE_SALT": (
-        "",
-        "Secret key of the tombstone hashes; when empty, one is generated once and kept in the "
-        "tombstone file.",
-    ),
-}

@@ -25,8 +25,8 @@ from typing import Any
 
 import duckdb
 
+from orchestration import settings as registry
 from orchestration.contract import Table
-from orchestration.ingest.options import setting
 from orchestration.settings import get_settings
 
 ERASED_REASON = "erased (tombstone)"
@@ -82,10 +82,8 @@ RAW_REFERENCE_COLUMNS: dict[tuple[str, str], dict[str, str]] = {
 
 def tombstone_path() -> Path:
     """``CLM_TOMBSTONE_PATH``, else ``tombstones.json`` beside the warehouse file."""
-    configured = setting("CLM_TOMBSTONE_PATH")
-    if configured:
-        return Path(configured)
-    return get_settings().duckdb_path.parent / "tombstones.json"
+    configured = registry.value("CLM_TOMBSTONE_PATH")
+    return configured or get_settings().duckdb_path.parent / "tombstones.json"
 
 
 def read_store(path: Path | None = None) -> dict[str, Any]:
@@ -124,7 +122,7 @@ def write_store(store: dict[str, Any], path: Path | None = None) -> None:
 
 def erasure_key(store: dict[str, Any]) -> str:
     """The hashing key: ``CLM_ERASURE_SALT``, else the file's own (created here if missing)."""
-    configured = setting("CLM_ERASURE_SALT")
+    configured = registry.value("CLM_ERASURE_SALT")
     if configured:
         return configured
     if not store.get("salt"):

@@ -13,77 +13,45 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from orchestration import settings as registry
 from orchestration.quality.results import Severity
-from orchestration.settings import QUALITY_SETTINGS
-from orchestration.settings import raw as setting_text
 
 
 @dataclass(frozen=True)
 class Threshold:
-    """A tunable number used by a rule's SQL."""
+    """A tunable number used by a rule's SQL: a DuckDB variable set from a ``CLM_`` setting."""
 
     variable: str  # DuckDB variable read by the query
-    env: str  # environment variable that overrides the default
-    default: float | int | str
-    description: str
+    env: str  # the setting (orchestration/settings.py) that gives its value
+
+    @property
+    def default(self) -> float | int:
+        """The setting's declared default (a whole number written without ``.0``)."""
+        return _number(registry.declared(self.env).parse(""))
 
     def sql(self) -> str:
         """The SQL expression reading the threshold, with its default."""
-        default = f"'{self.default}'" if isinstance(self.default, str) else str(self.default)
-        return f"coalesce(getvariable('{self.variable}'), {default})"
+        return f"coalesce(getvariable('{self.variable}'), {self.default})"
 
     def meta(self) -> dict[str, object]:
         """How the threshold is documented in the expectation's ``meta``."""
         return {"variable": self.variable, "env": self.env, "default": self.default}
 
-    def current(self) -> float | int | str:
-        """The value in force: the environment, else the default."""
-        raw = setting_text(self.env)  # the environment's value, else the registry's default
-        if raw is None or raw == "":
-            return self.default
-        if isinstance(self.default, str):
-            return raw
-        return float(raw) if "." in raw else int(raw)
+    def current(self) -> float | int:
+        """The value in force (``SettingError`` naming the setting for a bad one)."""
+        return _number(registry.value(self.env))
 
 
-def _setting(name: str) -> float:
-    value = float(QUALITY_SETTINGS[name][0])
-    return int(value) if value.is_integer() else value
+def _number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value
 
 
-DRIFT_MAX_PCT = Threshold(
-    "clm_drift_max_pct", "CLM_DRIFT_MAX_PCT", 50, "Largest change of a run metric, percent."
-)
-FRESHNESS_MAX_DAYS = Threshold(
-    "clm_freshness_max_days",
-    "CLM_FRESHNESS_MAX_DAYS",
-    3,
-    "Newest clean order at most this many days before as_of_date.",
-)
-MAX_UNIT_PRICE = Threshold(
-    "clm_max_unit_price",
-    "CLM_MAX_UNIT_PRICE",
-    5000,
-    "A unit price above this is implausible (typically an export in cents).",
-)
-MAX_ORDER_SUBTOTAL = Threshold(
-    "clm_max_order_subtotal",
-    "CLM_MAX_ORDER_SUBTOTAL",
-    20000,
-    "An order subtotal above this is implausible (typically an export in cents).",
-)
-UNIT_JUMP_FACTOR = Threshold(
-    "clm_unit_jump_factor",
-    "CLM_UNIT_JUMP_FACTOR",
-    _setting("CLM_UNIT_JUMP_FACTOR"),
-    QUALITY_SETTINGS["CLM_UNIT_JUMP_FACTOR"][1],
-)
-UNIT_JUMP_TOLERANCE = Threshold(
-    "clm_unit_jump_tolerance",
-    "CLM_UNIT_JUMP_TOLERANCE",
-    _setting("CLM_UNIT_JUMP_TOLERANCE"),
-    QUALITY_SETTINGS["CLM_UNIT_JUMP_TOLERANCE"][1],
-)
+DRIFT_MAX_PCT = Threshold("clm_drift_max_pct", "CLM_DRIFT_MAX_PCT")
+FRESHNESS_MAX_DAYS = Threshold("clm_freshness_max_days", "CLM_FRESHNESS_MAX_DAYS")
+MAX_UNIT_PRICE = Threshold("clm_max_unit_price", "CLM_MAX_UNIT_PRICE")
+MAX_ORDER_SUBTOTAL = Threshold("clm_max_order_subtotal", "CLM_MAX_ORDER_SUBTOTAL")
+UNIT_JUMP_FACTOR = Threshold("clm_unit_jump_factor", "CLM_UNIT_JUMP_FACTOR")
+UNIT_JUMP_TOLERANCE = Threshold("clm_unit_jump_tolerance", "CLM_UNIT_JUMP_TOLERANCE")
 
 THRESHOLDS: tuple[Threshold, ...] = (
     DRIFT_MAX_PCT,

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import os
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ from urllib.parse import unquote, urlparse
 import duckdb
 import sqlalchemy as sa
 
+from orchestration import settings as registry
 from orchestration.quality.gx_duckdb_fix import apply_duckdb_fix
 from orchestration.quality.project import DATA_DOCS_SITE, gx_dir, open_context, suite_names
 from orchestration.quality.results import (
@@ -37,7 +37,7 @@ from orchestration.quality.results import (
     write_suite_result,
 )
 from orchestration.quality.rules import DRIFT_METRICS, SUITES, THRESHOLDS
-from orchestration.settings import QUALITY_SETTINGS, get_settings
+from orchestration.settings import get_settings
 from orchestration.sql import string_literal
 
 log = logging.getLogger(__name__)
@@ -64,12 +64,7 @@ def threshold_values(expectation_metas: Iterable[dict[str, Any]] = ()) -> dict[s
 
 def docs_keep_runs() -> int:
     """``CLM_DATA_DOCS_KEEP_RUNS``: validation runs kept per suite (at least 1)."""
-    name = "CLM_DATA_DOCS_KEEP_RUNS"
-    raw = os.environ.get(name) or QUALITY_SETTINGS[name][0]
-    try:
-        return max(1, int(raw))
-    except ValueError:
-        raise ValueError(f"{name}={raw!r} is not a whole number of runs") from None
+    return registry.value("CLM_DATA_DOCS_KEEP_RUNS")
 
 
 def _set_variables_sql(values: dict[str, Any]) -> list[str]:

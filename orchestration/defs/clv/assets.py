@@ -1,11 +1,11 @@
 """Predicted CLV (BG/NBD or MBG/NBD + Gamma-Gamma) as a Python asset between two dbt steps."""
 
-import os
 from collections.abc import Iterator
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
 
-from orchestration.settings import CLV_SETTINGS, get_settings
+from orchestration import settings as registry
+from orchestration.settings import get_settings
 from orchestration.warehouse import connect
 
 PREDICTIONS_KEY = AssetKey(["clv", "customer_clv_predictions"])
@@ -19,21 +19,9 @@ INPUT_KEYS = [
 ]
 
 
-def clv_setting(name: str) -> str:
-    """A CLV setting (CLV_SETTINGS) from the environment, or its default."""
-    return os.environ.get(name) or CLV_SETTINGS[name][0]
-
-
 def holdout_weeks() -> int:
-    """CLM_CLV_HOLDOUT_WEEKS as a whole number ≥ 0, or a ValueError naming the setting."""
-    raw = clv_setting("CLM_CLV_HOLDOUT_WEEKS")
-    try:
-        weeks = int(raw)
-    except ValueError:
-        weeks = -1
-    if weeks < 0:
-        raise ValueError(f"CLM_CLV_HOLDOUT_WEEKS must be a whole number of weeks ≥ 0, not {raw!r}")
-    return weeks
+    """CLM_CLV_HOLDOUT_WEEKS, a whole number ≥ 0 (``SettingError``, a ValueError, names it)."""
+    return registry.value("CLM_CLV_HOLDOUT_WEEKS")
 
 
 def _spec(key: AssetKey, description: str) -> AssetSpec:

@@ -18,7 +18,7 @@ import pytest
 
 from orchestration.dbt_cli import dbt_executable
 from orchestration.ingest.loader import load_landing
-from orchestration.settings import REPO_ROOT
+from orchestration.settings import REPO_ROOT, dbt_vars
 
 CUSTOMERS = """shop_customer_id,email,first_name,created_at
 c1,ann@x.com,Ann,1997-01-02
@@ -61,7 +61,9 @@ def write_landing(landing: Path) -> None:
         path.write_text(text, encoding="utf-8")
 
 
-def build(tmp_path: Path, extra_env: dict[str, str]) -> tuple[Path, dict[str, dict]]:
+def build(tmp_path: Path, settings: dict[str, str]) -> tuple[Path, dict[str, dict]]:
+    """Load the landing files and build with ``settings`` (``CLM_`` name -> value) passed to dbt
+    as the registry passes them (orchestration/dbt_cli.py)."""
     landing = tmp_path / "landing"
     write_landing(landing)
     database = tmp_path / "clm.duckdb"
@@ -81,7 +83,6 @@ def build(tmp_path: Path, extra_env: dict[str, str]) -> tuple[Path, dict[str, di
             "DBT_TARGET_PATH": str(tmp_path / "target"),
             "DBT_LOG_PATH": str(tmp_path / "logs"),
             "DBT_PROFILES_DIR": str(REPO_ROOT),
-            **extra_env,
         }
     )
     built = subprocess.run(
@@ -90,9 +91,9 @@ def build(tmp_path: Path, extra_env: dict[str, str]) -> tuple[Path, dict[str, di
             "build",
             "--project-dir",
             str(REPO_ROOT),
-            # the KPI settings reach dbt as --vars (orchestration/dbt_cli.py)
+            # the settings reach dbt as --vars (orchestration/dbt_cli.py)
             "--vars",
-            json.dumps({"as_of_date": "2024-03-31"}),
+            json.dumps(dbt_vars({"CLM_AS_OF_DATE": "2024-03-31", **settings})),
             # what these tests read, and everything upstream of it (a smaller build)
             "--select",
             "+fct_orders +fct_order_lines +int_quarantined_rows_unioned "

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from orchestration import settings
 from orchestration.defs.clv.assets import holdout_weeks
-from orchestration.settings import CLV_SETTINGS
 
 
 def test_default_and_override(monkeypatch) -> None:
     monkeypatch.delenv("CLM_CLV_HOLDOUT_WEEKS", raising=False)
-    assert holdout_weeks() == int(CLV_SETTINGS["CLM_CLV_HOLDOUT_WEEKS"][0]) == 26
+    assert holdout_weeks() == int(settings.declared("CLM_CLV_HOLDOUT_WEEKS").default) == 26
     monkeypatch.setenv("CLM_CLV_HOLDOUT_WEEKS", "0")
     assert holdout_weeks() == 0
     monkeypatch.setenv("CLM_CLV_HOLDOUT_WEEKS", "13")

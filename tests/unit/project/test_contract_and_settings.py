@@ -130,19 +130,47 @@ def test_typed_values_and_defaults(monkeypatch: pytest.MonkeyPatch):
     assert settings.value("CLM_AS_OF_DATE") == date(2024, 2, 29)
 
 
-def test_an_area_block_at_the_end_of_the_module_is_folded_in(monkeypatch: pytest.MonkeyPatch):
-    # What other areas append to settings.py: name -> (default, description).
-    monkeypatch.setattr(
-        settings,
-        "PROBE_SETTINGS",
-        {"CLM_PROBE_LIMIT": ("5", "A probe."), "CLM_PROBE_NAME": ("x", "Another.")},
-        raising=False,
-    )
-    monkeypatch.setattr(settings, "REGISTRY", dict(settings.REGISTRY))
-    assert settings.registry()["CLM_PROBE_LIMIT"].group == "probe"
-    assert settings.value("CLM_PROBE_LIMIT") == 5
-    monkeypatch.setenv("CLM_PROBE_LIMIT", "many")
-    assert [error.name for error in settings.errors()] == ["CLM_PROBE_LIMIT"]
+def test_every_setting_is_declared_once_with_a_kind_that_checks_it():
+    names = [setting.name for setting in settings._DECLARED]
+    assert len(names) == len(set(names)) == len(settings.registry())
+    # No side dict of defaults next to the registry (the old `*_SETTINGS` blocks).
+    blocks = [name for name, value in vars(settings).items() if name.endswith("_SETTINGS")]
+    assert blocks == [], "declare these as Setting(...) in _DECLARED"
+    for setting in settings.registry().values():
+        assert setting.name.startswith("CLM_") and setting.description, setting.name
+        setting.parse("")  # every default satisfies its own rule
+
+
+@pytest.mark.parametrize(
+    ("name", "bad", "problem"),
+    [
+        ("CLM_BI_STORAGE_VERSION", "latest", "storage version"),
+        ("CLM_CLV_HOLDOUT_WEEKS", "-1", "at least 0"),
+        ("CLM_CSV_ENCODING", "utf-8,ebcdic", "comma-separated list"),
+        ("CLM_CURRENCY_RATE_FALLBACK", "closest", "none, nearest"),
+        ("CLM_MAX_TEXT_LENGTH", "0", "at least 1"),
+        ("CLM_DATA_DOCS_KEEP_RUNS", "all", "whole number"),
+        ("CLM_UNIT_JUMP_FACTOR", "0.5", "at least 1"),
+        ("CLM_PUBLISH_PSEUDONYMISE", "perhaps", "true or false"),
+        ("CLM_ALERT_WEBHOOK_IDEMPOTENT", "sometimes", "true or false"),
+    ],
+)
+def test_the_folded_settings_are_checked_at_start_up(
+    monkeypatch: pytest.MonkeyPatch, name: str, bad: str, problem: str
+):
+    monkeypatch.setenv(name, bad)
+    with pytest.raises(settings.InvalidSettings) as raised:
+        settings.check()
+    assert [error.name for error in raised.value.errors] == [name]
+    assert problem in str(raised.value)
+
+
+def test_staging_settings_reach_dbt_as_vars(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("CLM_CURRENCY_RATE_FALLBACK", "nearest")
+    monkeypatch.setenv("CLM_MAX_TEXT_LENGTH", "250")
+    passed = settings.dbt_vars()
+    assert passed["currency_rate_fallback"] == "nearest"
+    assert passed["max_text_length"] == "250"
 
 
 def test_secrets_are_never_shown(monkeypatch: pytest.MonkeyPatch):

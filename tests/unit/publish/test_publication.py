@@ -12,13 +12,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration import settings
 from orchestration.publish import (
     PSEUDONYMISED_NOTE,
     PublishError,
     PublishOptions,
     current_parquet_folder,
     options_from_environment,
-    parse_file_mode,
     pii_columns_from_manifest,
     publish_marts,
 )
@@ -372,15 +372,25 @@ def test_file_modes_default_kept_and_configured(tmp_path: Path) -> None:
     assert _mode(bi) == 0o644
 
 
-@pytest.mark.parametrize(("text", "mode"), [("0640", 0o640), ("600", 0o600), ("0o644", 0o644)])
-def test_parse_file_mode(text: str, mode: int) -> None:
-    assert parse_file_mode(text) == mode
+@pytest.mark.parametrize(
+    ("text", "mode"), [("0640", 0o640), ("600", 0o600), ("0o644", 0o644), ("", None)]
+)
+def test_the_file_mode_setting_is_octal(text: str, mode: int | None) -> None:
+    assert settings.value("CLM_BI_FILE_MODE", {"CLM_BI_FILE_MODE": text}) == mode
 
 
-@pytest.mark.parametrize("text", ["rw-r-----", "0999", "64", ""])
-def test_parse_file_mode_rejects_anything_else(text: str) -> None:
+@pytest.mark.parametrize("text", ["rw-r-----", "0999", "64"])
+def test_a_file_mode_that_is_not_octal_names_the_setting(
+    text: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with pytest.raises(settings.SettingError, match="CLM_BI_FILE_MODE.*octal file mode"):
+        settings.value("CLM_BI_FILE_MODE", {"CLM_BI_FILE_MODE": text})
+    # Publication says so in one line instead of failing half-way.
+    monkeypatch.setenv("CLM_BI_FILE_MODE", text)
     with pytest.raises(PublishError, match="CLM_BI_FILE_MODE"):
-        parse_file_mode(text)
+        options_from_environment(
+            tmp_path / "bi.duckdb", reporting_currency="USD", manifest_path=None
+        )
 
 
 def test_a_new_working_file_gets_the_file_mode(
