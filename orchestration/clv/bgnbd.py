@@ -14,6 +14,7 @@ purchase rate) and ``a, b`` (beta heterogeneity of the drop-out probability).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -180,6 +181,10 @@ class _Objective:
         return -float(ll) / self.n, -grad / self.n
 
 
+_P = TypeVar("_P", bound="BgNbdParams")
+_F = TypeVar("_F", bound="BgNbdFit")
+
+
 def fit(
     x: ArrayLike,
     t_x: ArrayLike,
@@ -192,25 +197,38 @@ def fit(
     repeat purchases (the drop-out process is then not identified). The caller decides what a
     degenerate fit means for the pipeline.
     """
+    return fit_model(x, t_x, T, initial, "BG/NBD", _Objective, BgNbdParams, BgNbdFit)
+
+
+def fit_model(
+    x: ArrayLike,
+    t_x: ArrayLike,
+    T: ArrayLike,
+    initial: _P | None,
+    model: str,
+    objective: type,
+    params: type[_P],
+    result: type[_F],
+) -> _F:
+    """The maximum-likelihood fit of a four-parameter (r, alpha, a, b) purchase model of the
+    BG/NBD family, given its ``objective`` (negative mean log-likelihood and gradient)."""
     x_, t_x_, T_ = check_rfm(x, t_x, T)
     if x_.size == 0:
         raise ValueError("no customers to fit")
     if not np.any(x_ > 0):
-        raise ValueError("no customer has a repeat purchase: BG/NBD is not identified")
+        raise ValueError(f"no customer has a repeat purchase: {model} is not identified")
     (ux, utx, uT), weights = aggregate_rows(x_, t_x_, T_)
     n = float(weights.sum())
     if initial is None:
         # Start near a one-parameter moment match: mean rate ≈ (x + 1) / T → alpha = r / rate.
         mean_t = max(float(np.average(uT, weights=weights)), 1e-3)
-        initial = BgNbdParams(r=1.0, alpha=mean_t / (float(x_.mean()) + 1.0), a=0.5, b=1.5)
+        initial = params(r=1.0, alpha=mean_t / (float(x_.mean()) + 1.0), a=0.5, b=1.5)
     outcome = minimize_log_params(
-        _Objective(ux, utx, uT, weights),
-        initial.as_array(),
-        total_weight=n,
+        objective(ux, utx, uT, weights), initial.as_array(), total_weight=n
     )
     r, alpha, a, b = (float(v) for v in outcome.theta)
-    return BgNbdFit(
-        params=BgNbdParams(r=r, alpha=alpha, a=a, b=b),
+    return result(
+        params=params(r=r, alpha=alpha, a=a, b=b),
         log_likelihood=outcome.log_likelihood,
         converged=outcome.converged,
         message=outcome.message,

@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike
 from scipy.special import betaln, digamma, expit, gammaln
 
 from orchestration.clv import bgnbd
-from orchestration.clv._fitting import FloatArray, aggregate_rows, minimize_log_params
+from orchestration.clv._fitting import FloatArray
 from orchestration.clv.bgnbd import BgNbdFit, BgNbdParams, ClvInputError
 
 
@@ -121,28 +121,7 @@ def fit(
     Raises ClvInputError on broken inputs and ValueError when there are no customers or no
     repeat purchases (the purchase rate and the drop-out are then not separately identified).
     """
-    x_, t_x_, T_ = bgnbd.check_rfm(x, t_x, T)
-    if x_.size == 0:
-        raise ValueError("no customers to fit")
-    if not np.any(x_ > 0):
-        raise ValueError("no customer has a repeat purchase: MBG/NBD is not identified")
-    (ux, utx, uT), weights = aggregate_rows(x_, t_x_, T_)
-    n = float(weights.sum())
-    if initial is None:
-        mean_t = max(float(np.average(uT, weights=weights)), 1e-3)
-        initial = MbgNbdParams(r=1.0, alpha=mean_t / (float(x_.mean()) + 1.0), a=0.5, b=1.5)
-    outcome = minimize_log_params(
-        _Objective(ux, utx, uT, weights), initial.as_array(), total_weight=n
-    )
-    r, alpha, a, b = (float(v) for v in outcome.theta)
-    return MbgNbdFit(
-        params=MbgNbdParams(r=r, alpha=alpha, a=a, b=b),
-        log_likelihood=outcome.log_likelihood,
-        converged=outcome.converged,
-        message=outcome.message,
-        customers=int(n),
-        unique_rows=int(ux.size),
-    )
+    return bgnbd.fit_model(x, t_x, T, initial, "MBG/NBD", _Objective, MbgNbdParams, MbgNbdFit)
 
 
 def probability_alive(
