@@ -24,10 +24,7 @@ valid_orders as (
         orders.customer_order_number,
         orders.utm_source
     from orders
-    where
-        orders.is_valid_order
-        and orders.customer_key is not null
-        and orders.order_date <= {{ as_of_date() }}
+    where {{ is_customer_order_by_as_of('orders') }}
 ),
 
 numbered_purchase_days as (

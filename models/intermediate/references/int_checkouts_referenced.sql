@@ -18,8 +18,7 @@ checked as (
         checkouts.*,
         case
             when checkouts.completed_order_id is null then null
-            when orders.order_id is null then 'unknown completed_order_id'
-            when orders.is_quarantined then 'completed_order_id refers to a quarantined order'
+            {{ reference_issue_branches('completed_order_id', 'orders', 'order_id', 'order') }}
         end as reference_issue
     from checkouts
     left join orders on checkouts.completed_order_id = orders.order_id

@@ -17,8 +17,7 @@ checked as (
     select
         email_events.*,
         case
-            when campaigns.campaign_id is null then 'unknown campaign_id'
-            when campaigns.is_quarantined then 'campaign_id refers to a quarantined campaign'
+            {{ reference_issue_branches('campaign_id', 'campaigns', 'campaign_id', 'campaign') }}
         end as reference_issue
     from email_events
     left join campaigns on email_events.campaign_id = campaigns.campaign_id

@@ -17,8 +17,7 @@ checked as (
     select
         order_lines.*,
         case
-            when orders.order_id is null then 'unknown order_id'
-            when orders.is_quarantined then 'order_id refers to a quarantined order'
+            {{ reference_issue_branches('order_id', 'orders', 'order_id', 'order') }}
         end as reference_issue
     from order_lines
     left join orders on order_lines.order_id = orders.order_id

@@ -31,8 +31,7 @@ checked as (
     select
         refunds.*,
         case
-            when orders.order_id is null then 'unknown order_id'
-            when orders.is_quarantined then 'order_id refers to a quarantined order'
+            {{ reference_issue_branches('order_id', 'orders', 'order_id', 'order') }}
             when
                 not {{ has_currency_rate(
                     'coalesce(refunds.currency, orders.currency)', 'orders.ordered_at'

@@ -14,10 +14,7 @@ valid_orders as (
         orders.customer_order_number,
         {{ month_start('orders.order_date') }} as month
     from orders
-    where
-        orders.is_valid_order
-        and orders.customer_key is not null
-        and orders.order_date <= {{ as_of_date() }}
+    where {{ is_customer_order_by_as_of('orders') }}
 ),
 
 cohort_members as (
@@ -47,15 +44,8 @@ cohort_activity as (
     group by cohort_members.cohort_month, valid_orders.month
 ),
 
-bounds as (
-    select
-        min(cohorts.cohort_month) as first_month,
-        {{ month_start(as_of_date()) }} as last_month
-    from cohorts
-),
-
 months as (
-    {{ month_spine('bounds', 'bounds.first_month', 'bounds.last_month') }}
+    {{ months_through_as_of('cohorts', 'cohorts.cohort_month') }}
 ),
 
 grid as (

@@ -68,10 +68,7 @@ valid_orders as (
         orders.ordered_at,
         orders.net_revenue
     from orders
-    where
-        orders.is_valid_order
-        and orders.customer_key is not null
-        and orders.order_date <= {{ as_of_date() }}
+    where {{ is_customer_order_by_as_of('orders') }}
 ),
 
 -- a click converts when the clicking person places a valid order within

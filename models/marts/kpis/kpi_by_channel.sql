@@ -61,15 +61,8 @@ months_with_data as (
     select spend_by_channel.month from spend_by_channel
 ),
 
-bounds as (
-    select
-        min(months_with_data.month) as first_month,
-        {{ month_start(as_of_date()) }} as last_month
-    from months_with_data
-),
-
 months as (
-    {{ month_spine('bounds', 'bounds.first_month', 'bounds.last_month') }}
+    {{ months_through_as_of('months_with_data', 'months_with_data.month') }}
 ),
 
 joined as (

@@ -84,15 +84,8 @@ months_with_data as (
     select nps_by_month.month from nps_by_month
 ),
 
-bounds as (
-    select
-        min(months_with_data.month) as first_month,
-        {{ month_start(as_of_date()) }} as last_month
-    from months_with_data
-),
-
 months as (
-    {{ month_spine('bounds', 'bounds.first_month', 'bounds.last_month') }}
+    {{ months_through_as_of('months_with_data', 'months_with_data.month') }}
 ),
 
 joined as (

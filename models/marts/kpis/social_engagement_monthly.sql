@@ -57,15 +57,8 @@ platforms as (
     group by stats_as_of.platform
 ),
 
-bounds as (
-    select
-        min(platforms.first_month) as first_month,
-        {{ month_start(as_of_date()) }} as last_month
-    from platforms
-),
-
 months as (
-    {{ month_spine('bounds', 'bounds.first_month', 'bounds.last_month') }}
+    {{ months_through_as_of('platforms', 'platforms.first_month') }}
 ),
 
 joined as (

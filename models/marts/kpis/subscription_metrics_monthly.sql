@@ -30,15 +30,8 @@ subscriptions_as_of as (
     where cast(subscriptions.started_at as date) <= {{ as_of_date() }}
 ),
 
-bounds as (
-    select
-        min({{ month_start('subscriptions_as_of.started_at') }}) as first_month,
-        {{ month_start(as_of_date()) }} as last_month
-    from subscriptions_as_of
-),
-
 months as (
-    {{ month_spine('bounds', 'bounds.first_month', 'bounds.last_month') }}
+    {{ months_through_as_of('subscriptions_as_of', month_start('subscriptions_as_of.started_at')) }}
 ),
 
 periods as (
