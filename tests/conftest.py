@@ -29,12 +29,39 @@ ISOLATED_VARIABLES = (
 )
 
 
+# The longest work first, so the two xdist workers end together (`--no-loadscope-reorder`
+# keeps this order; each worker takes the next test or group as it frees up). Earlier patterns
+# run first; what matches none (the unit tests) comes last, in collection order.
+LONG_FIRST = (
+    # starts the session's shared clean run (tests/e2e/conftest.py), which most e2e tests read
+    "tests/e2e/test_pipeline_end_to_end.py::test_the_run_succeeds",
+    # meanwhile, on the other worker, the work that has its own files
+    "tests/faults/test_runtime.py::test_two_runs_at_once",
+    "tests/e2e/test_erasure_end_to_end.py",
+    "tests/e2e/test_bad_files_and_old_history.py",
+    "tests/e2e/test_bad_data_alerts.py",
+    "tests/integration/",
+    "tests/e2e/",
+    "tests/faults/",
+)
+
+
+def _rank(nodeid: str) -> int:
+    return next(
+        (rank for rank, prefix in enumerate(LONG_FIRST) if nodeid.startswith(prefix)),
+        len(LONG_FIRST),
+    )
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Make `--dist loadgroup` group again: pytest-xdist 3.8 tags a grouped test by setting
-    ``item._nodeid`` (``…@pipeline``), which pytest 9 no longer reads (the id is ``item._id``),
-    so every `xdist_group` was silently ignored and the pipeline tests ran on both workers (two
-    clean runs, `dagster dev` re-parsing the manifest under a running build)."""
+    """Longest work first (``LONG_FIRST``), and make `--dist loadgroup` group again.
+
+    pytest-xdist 3.8 tags a grouped test by setting ``item._nodeid`` (``…@group``), which
+    pytest 9 no longer reads (the id is ``item._id``), so every `xdist_group` was silently
+    ignored and a group's tests ran on both workers (its session fixture built twice).
+    """
+    items.sort(key=lambda item: _rank(item.nodeid))
     if not getattr(config.option, "loadgroup", False):
         return
     from _pytest.nodeid import NodeId

@@ -29,7 +29,7 @@ from orchestration.defs.alerts.hooks import RUN_ALERT_HOOKS
 from orchestration.defs.publish.assets import BI_ASSET_KEY
 from orchestration.quality.rules import SUITES
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("pipeline")]
+pytestmark = pytest.mark.e2e
 
 FIRST_ORDER = "(select min(order_id) from marts.fct_orders)"
 # A day's delivery exported in cents: recent, ordinary orders of the 15-dollar sample shop (so

@@ -1,6 +1,6 @@
 """Issue 14's bad landing folder and issue 12's 1990s history, through the whole pipeline.
 
-The xs sample of the session's clean run plus: a Latin-1 CSV, a `.csv` that is really gzip, a
+The xs sample (as the session's clean run has it) plus: a Latin-1 CSV, a `.csv` that is really gzip, a
 truncated Parquet, a truncated `.csv.gz`, a refund of 99,999 on a 30 order, a 1 MB product
 name, a 2019 EUR order (no rate for that month) and a shop history from 1997 in the reporting
 currency. The run must succeed, every file must be in the manifest with a reason, read =
@@ -13,7 +13,6 @@ from __future__ import annotations
 import gzip
 import io
 import os
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -29,7 +28,8 @@ from support.pipeline import (
     warehouse_env,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("pipeline")]
+# One worker runs this module's tests, so its run happens once (any worker: it has its own files).
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("bad_files")]
 
 ORDERS_HEADER = (
     "order_id,shop_customer_id,email,ordered_at,currency,subtotal,total,financial_status"
@@ -111,11 +111,12 @@ def add_bad_files(landing: Path) -> None:
 # session scope: xdist may interleave other modules' tests on this worker, which would
 # tear a module fixture down and run it again
 @pytest.fixture(scope="session")
-def bad_run(clean_run: CleanRun, tmp_path_factory: pytest.TempPathFactory) -> CleanRun:
+def bad_run(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path) -> CleanRun:
     from orchestration.pipeline import run_pipeline
+    from tools.generator import generate
 
     root = tmp_path_factory.mktemp("bad-files")
-    shutil.copytree(clean_run.root / "landing", root / "landing")
+    generate(root / "landing", scale="xs", seed=7, dirty=False, progress=lambda _line: None)
     add_bad_files(root / "landing")
     env = {**warehouse_env(root), "CLM_TOMBSTONE_PATH": str(root / "tombstones.json")}
     landing_before = landing_listing(root / "landing")

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-# Same worker as the other pipeline tests: `dagster dev` re-parses target/manifest.json.
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("pipeline")]
+pytestmark = pytest.mark.e2e
 
 STARTUP_SECONDS = 180
 
@@ -40,7 +39,13 @@ def test_dagster_dev_shows_every_asset_check_schedule_and_sensor(
     isolated_env: Path, dbt_manifest: Path, repo_root: Path
 ):
     port = _free_port()
-    env = {**os.environ, "DAGSTER_HOME": str(isolated_env / "dagster_home")}
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(isolated_env / "dagster_home"),
+        # `dagster dev` re-parses the dbt project on load: into its own target folder, so the
+        # manifest the other tests read meanwhile is never rewritten under them.
+        "DBT_TARGET_PATH": str(isolated_env / "target"),
+    }
     (isolated_env / "dagster_home").mkdir()
     dagster = Path(sys.executable).with_name("dagster")
     # Its own session: `dagster dev` ignores SIGTERM otherwise (a known Dagster behaviour), so the test ends

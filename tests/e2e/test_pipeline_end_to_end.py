@@ -1,23 +1,21 @@
-"""The whole pipeline on the xs sample: Dagster's own in-process execution, then `clm run`.
+"""The whole pipeline on the xs sample, in Dagster's own in-process execution.
 
-One warehouse for the session (tests/e2e/conftest.py), checked from several sides.
+One warehouse for the session (tests/e2e/conftest.py), checked from several sides. A second
+`clm run` on a warehouse that already holds every landing file (it loads nothing new and prints
+the summary) is checked by the rerun in tests/faults/test_runtime.py.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 import pytest
-from support.pipeline import FOREIGN_SETTINGS, landing_listing
+from support.pipeline import landing_listing
 
 from orchestration import contract
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("pipeline")]
+pytestmark = pytest.mark.e2e
 
 KPI_MARTS = (
     "kpi_monthly",
@@ -109,23 +107,3 @@ def test_a_clean_run_sends_no_alert(first_run):
     log = root / "warehouse" / "alerts.jsonl"
     lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
     assert lines == [], [json.loads(line)["title"] for line in lines]
-
-
-def test_clm_run_again_loads_nothing_new_and_prints_the_summary(first_run):
-    root, env, _outcome = first_run
-    clm = Path(sys.executable).with_name("clm")
-    clean_env = {k: v for k, v in os.environ.items() if k not in FOREIGN_SETTINGS}
-    result = subprocess.run(
-        [str(clm), "run"],
-        env={**clean_env, **env},
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    summary = result.stdout[result.stdout.index("clm run summary") :]
-    assert "files loaded: 0" in summary
-    assert "rows loaded: 0" in summary
-    assert f"published for BI: {root / 'warehouse' / 'bi.duckdb'}" in summary
-    assert f"warehouse: {root / 'warehouse' / 'clm.duckdb'}" in summary
-    assert "latest month" in summary and "net_revenue" in summary

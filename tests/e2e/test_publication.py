@@ -21,7 +21,7 @@ from orchestration.report.data import load_report_data
 from orchestration.report.html import status_from_dom
 from orchestration.settings import REPO_ROOT
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("pipeline")]
+pytestmark = pytest.mark.e2e
 
 # Where the browser test keeps its screenshot (target/ is not committed).
 SCREENSHOT = REPO_ROOT / "target" / "test-output" / "lifecycle-report.png"
@@ -123,8 +123,8 @@ def test_meta_says_as_of_which_date_and_which_run(clean_run, bi_file: Path) -> N
         )
         assert currency == "USD"
         assert storage == "v1.0.0"
-        # The run of record (the session's first run, or the `clm run` test's rerun) is one
-        # whose checks the working warehouse holds, and they are the ones published.
+        # The run of record is one whose checks the working warehouse holds, and they are the
+        # ones published.
         checks = con.execute(
             "select count(*), count(*) filter (not success) from meta.data_quality"
         )

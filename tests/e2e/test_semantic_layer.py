@@ -26,7 +26,7 @@ from support.pipeline import FOREIGN_SETTINGS
 from orchestration.semantic import SemanticLayer, SemanticLayerError
 from orchestration.settings import REPO_ROOT
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("pipeline")]
+pytestmark = pytest.mark.e2e
 
 MONTH = "metric_time__month"
 
@@ -126,8 +126,8 @@ def warehouse(clean_run) -> Path:
     return clean_run.warehouse
 
 
-# Function-scoped: the read-only handles on the shared warehouse are closed after each test, so
-# the next e2e module on this worker may write to it.
+# Function-scoped: the read-only handles on the shared warehouse are closed after each test
+# (other tests copy the file meanwhile).
 @pytest.fixture
 def layer(warehouse: Path) -> Iterator[SemanticLayer]:
     with SemanticLayer(warehouse, REPO_ROOT / "target" / "semantic_manifest.json") as semantic:

@@ -113,7 +113,6 @@ def test_silent_smtp_server_and_silent_webhook_together_stay_within_budget(
     assert len(entry["checks"]) == 40
 
 
-@pytest.mark.xdist_group("pipeline")
 def test_a_run_that_fails_alerts_once_with_its_cause(
     isolated_env: Path, dbt_manifest: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

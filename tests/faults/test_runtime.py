@@ -273,6 +273,14 @@ def test_two_runs_at_once_then_a_kill_during_dbt_then_a_rerun(xs_landing: Path):
 
     rerun = _clm_run(env, timeout=1500)
     assert rerun.returncode == 0, rerun.stdout[-4000:] + rerun.stderr[-4000:]
+    # The killed run had loaded every landing file before dbt started: the rerun loads nothing
+    # new, and its summary says where the results are.
+    summary = rerun.stdout[rerun.stdout.index("clm run summary") :]
+    assert "files loaded: 0" in summary
+    assert "rows loaded: 0" in summary
+    assert f"published for BI: {bi_file}" in summary
+    assert f"warehouse: {warehouse}" in summary
+    assert "latest month" in summary and "net_revenue" in summary
     assert f"run {killed.run_id} had been killed: marked failed" in rerun.stdout
     assert "removed a leftover of an interrupted publication: bi.duckdb.tmp-" in rerun.stdout
     assert not any(path.exists() for path in leftovers)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
-from collections.abc import Iterator
+import pickle
+import shutil
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
+
+import pytest
 
 from orchestration.pipeline import PipelineOutcome
 
@@ -26,6 +32,38 @@ class CleanRun:
     @property
     def bi_file(self) -> Path:
         return Path(self.env["CLM_BI_DUCKDB_PATH"])
+
+
+T = TypeVar("T")
+
+
+def once_per_session(
+    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], T]
+) -> T:
+    """``build(folder)`` once per test session, shared by every xdist worker.
+
+    The first worker that asks builds it in a folder of the session's temporary directory
+    (common to the workers) and leaves the result there (pickled); the others wait for it on a
+    file lock, then read the same result and folder. So a session-scoped fixture that costs a
+    pipeline run is paid once however xdist spreads its tests. A build that raises leaves no
+    result: the next worker that asks builds again (and fails the same way).
+    """
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # pytest-<n>/: this session's, shared by its workers
+    folder, result = base / name, base / f"{name}.pickle"
+    with (base / f"{name}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if result.exists():
+                return pickle.loads(result.read_bytes())
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            built = build(folder)
+            result.write_bytes(pickle.dumps(built))
+            return built
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @contextmanager

@@ -20,6 +20,9 @@ from orchestration.dbt_cli import dbt_executable
 from orchestration.ingest.loader import load_landing
 from orchestration.settings import REPO_ROOT, dbt_vars
 
+# The tests of this module run on one worker, so its dbt build happens once per session.
+pytestmark = pytest.mark.xdist_group("dbt_currency")
+
 CUSTOMERS = """shop_customer_id,email,first_name,created_at
 c1,ann@x.com,Ann,1997-01-02
 c2,bob@x.com,Bob,1997-02-03
@@ -133,7 +136,7 @@ def quarantine(database: Path) -> dict[str, str]:
     return dict(rows)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def strict(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict]]:
     return build(tmp_path_factory.mktemp("strict"), {})
 

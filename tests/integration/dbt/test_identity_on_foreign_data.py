@@ -24,6 +24,9 @@ import pytest
 from orchestration.contract import tables
 from orchestration.ingest.raw_schema import ensure_raw_schema
 
+# The tests of this module run on one worker, so its dbt build happens once per session.
+pytestmark = pytest.mark.xdist_group("dbt_identity")
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DBT = REPO_ROOT / ".venv" / "bin" / "dbt"
 SELECTION = [
@@ -458,7 +461,7 @@ def _groups(con: duckdb.DuckDBPyConnection) -> dict[str, set[tuple[str, str]]]:
     return groups
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A scratch DuckDB with the hand-written raw rows, built by dbt."""
     if not DBT.exists():

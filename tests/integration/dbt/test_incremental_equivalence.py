@@ -20,6 +20,9 @@ import pytest
 from orchestration.contract import get_table
 from orchestration.ingest.raw_schema import ensure_raw_schema
 
+# The tests of this module run on one worker, so its dbt build happens once per session.
+pytestmark = pytest.mark.xdist_group("dbt_incremental")
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DBT = REPO_ROOT / ".venv" / "bin" / "dbt"
 MODELS = {
@@ -178,7 +181,7 @@ def _rows(database: Path, model: str, key: str) -> list[tuple]:
         return con.execute(f"select * from staging.{model} order by {key}").fetchall()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def warehouses(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     tmp_path = tmp_path_factory.mktemp("incremental")
     incremental, full = tmp_path / "incremental.duckdb", tmp_path / "full.duckdb"

@@ -28,6 +28,9 @@ import pytest
 from orchestration.contract import get_table
 from orchestration.ingest.raw_schema import ensure_raw_schema
 
+# The tests of this module run on one worker, so its dbt build happens once per session.
+pytestmark = pytest.mark.xdist_group("dbt_segment_history")
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DBT = REPO_ROOT / ".venv" / "bin" / "dbt"
 AUDIENCE = (
@@ -135,7 +138,7 @@ def _query(database: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp_path = tmp_path_factory.mktemp("segment_history")
     database = tmp_path / "clm.duckdb"

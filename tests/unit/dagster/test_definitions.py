@@ -15,9 +15,6 @@ from dagster import AssetKey
 
 from orchestration import contract
 
-# Same worker as `dagster dev` (tests/e2e), which rewrites target/manifest.json while it starts.
-pytestmark = pytest.mark.xdist_group("pipeline")
-
 SNAPSHOT = Path(__file__).with_name("asset_graph.txt")
 KPI_MARTS = (
     "kpi_monthly",
