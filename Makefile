@@ -5,6 +5,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SPARK_STAMP := $(VENV)/.spark-installed
 # SQL that sqlfluff checks (folders that exist in this checkout).
 SQL_DIRS := $(wildcard models macros snapshots data-tests analyses)
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
@@ -13,7 +14,7 @@ export DBT_PROJECT_DIR ?= $(CURDIR)
 # The venv first on PATH, so every tool (dagster-dbt looks up `dbt`) is the pinned one.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test dev lint format manifest docs generate clean lock help bench browser
+.PHONY: run test dev lint format manifest docs generate clean lock help bench browser spark java
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,6 +29,25 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip check
 	@touch $(STAMP)
 
+# Spark (docs/spark.md): Java 17 when missing, then requirements-spark.lock into the same .venv.
+# pyspark is a ~456 MB source archive: the first install takes a minute or two.
+$(SPARK_STAMP): $(STAMP) requirements-spark.lock
+	@$(MAKE) --no-print-directory java
+	@echo ">> installing Spark's packages (requirements-spark.lock; first time only, a minute or two)"
+	$(BIN)/pip install --quiet --no-deps -r requirements-spark.lock
+	$(BIN)/pip check
+	@touch $(SPARK_STAMP)
+
+spark: $(SPARK_STAMP)  ## Spark for CLM_ENGINE=spark and its tests: Java 17 (apt-get, when missing), dbt-spark, pyspark
+
+java:  ## Java 17 for Spark (openjdk-17-jre-headless via apt-get; only when java is missing or older)
+	@version=$$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1); \
+	if [ -z "$$version" ] || [ "$$version" -lt 17 ]; then \
+	  echo ">> installing Java 17 (openjdk-17-jre-headless; apt-get, needs root)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openjdk-17-jre-headless; \
+	fi
+
 # Dagster's home with a dagster.yaml (telemetry off), written once.
 $(DAGSTER_HOME)/dagster.yaml: | $(STAMP)
 	@$(BIN)/python -c "from orchestration.preflight import prepare_dagster_home; prepare_dagster_home()"
@@ -39,7 +59,7 @@ manifest: $(STAMP)  ## parse the dbt project (target/manifest.json) for Dagster,
 run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml  ## the main job end to end: sample data if the default landing/ is empty, load, build, validate, predict, publish
 	@$(BIN)/clm run
 
-test: $(STAMP) browser  ## the whole test suite: lint, dbt parse, pytest (unit, integration, faults, end to end)
+test: $(STAMP) browser spark  ## the whole test suite: lint, dbt parse, pytest (unit, integration, faults, end to end)
 	$(BIN)/ruff check orchestration tools benchmarks tests
 	$(BIN)/ruff format --check orchestration tools benchmarks tests
 	$(BIN)/sqlfluff lint $(SQL_DIRS)
@@ -70,10 +90,10 @@ INCREMENT_TIERS ?= m l
 bench: $(STAMP) manifest  ## benchmark each tier (TIERS="xs s m l"): benchmarks/results/<date>-<machine>.json + .md
 	nice -n 10 $(BIN)/python -m benchmarks.bench --tiers $(TIERS) --increment-tiers $(INCREMENT_TIERS)
 
-lock: $(STAMP)  ## rewrite requirements.lock from the current environment
+lock: $(STAMP)  ## rewrite requirements.lock from the current environment (Spark's packages stay in requirements-spark.lock)
 	@{ echo "# Exact versions that install together offline on Python 3.11 (pip freeze of a clean install)."; \
 	   echo "# Regenerate with: make lock   (see README, 'Dependencies')"; \
-	   $(BIN)/pip freeze --exclude-editable; } > requirements.lock
+	   $(BIN)/pip freeze --exclude-editable | grep -v -x -F -f <(grep -v '^#' requirements-spark.lock); } > requirements.lock
 
 clean:  ## remove build output (keeps .venv, landing/ and warehouse/)
 	rm -rf target logs .pytest_cache .ruff_cache expectations/gx/uncommitted

@@ -569,6 +569,36 @@ _DECLARED: tuple[Setting, ...] = (
         kind="url",
         group="alerts",
     ),
+    # The engine (docs/spark.md): DuckDB by default; Spark runs the same pipeline on Parquet.
+    Setting(
+        "CLM_ENGINE",
+        "duckdb",
+        "Engine that builds the warehouse: duckdb (one file) or spark (Parquet tables under "
+        "CLM_SPARK_WAREHOUSE_DIR, needs `make spark`).",
+        kind="choice",
+        choices=("duckdb", "spark"),
+        group="engine",
+    ),
+    Setting(
+        "CLM_SPARK_WAREHOUSE_DIR",
+        "warehouse/spark",
+        "Spark's warehouse (spark.sql.warehouse.dir): tables at <schema>.db/<table>/ as "
+        "Parquet, and the local metastore (metastore_db/).",
+        kind="path",
+        group="engine",
+    ),
+    Setting(
+        "CLM_SPARK_MASTER",
+        "local[2]",
+        "Spark master: local[N] runs Spark inside the process on N cores.",
+        group="engine",
+    ),
+    Setting(
+        "CLM_SPARK_DRIVER_MEMORY",
+        "4g",
+        "Memory of Spark's driver JVM (spark.driver.memory), e.g. 2g or 4g.",
+        group="engine",
+    ),
 )
 
 REGISTRY: dict[str, Setting] = {setting.name: setting for setting in _DECLARED}

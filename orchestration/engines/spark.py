@@ -1,0 +1,149 @@
+"""Spark's configuration, in one place, and the Spark session of the Python-side steps.
+
+Every Spark setting the project makes comes from ``spark_conf()``: the Python-side steps
+(``spark_session()``) and dbt (profile target ``spark``, method ``session``, whose
+``server_side_parameters`` are the ``clm_spark_conf`` var that ``dbt_vars()`` gives) open
+the same warehouse folder and the same metastore, so they see the same tables.
+
+The tables keep Spark's default layout under ``CLM_SPARK_WAREHOUSE_DIR``:
+``<dir>/<schema>.db/<table>/`` holding Parquet files, which any engine can read. The catalog
+is Hive's, with an embedded Derby metastore in ``<dir>/metastore_db``.
+
+**One JVM at a time (decision).** Embedded Derby lets one JVM open the metastore; a second
+fails ("Another instance of Derby may have already booted the database"). dbt runs as its
+own process (the dbt CLI; the session method starts a JVM inside it), and pyspark cannot
+free its JVM and Derby once started (``SparkSession.stop()`` keeps the JVM and the booted
+database until the Python process exits). So a Python-side Spark step never runs in a
+process that lives on while dbt runs: it runs in a short-lived child process,
+``run_in_spark(function, *args)``, whose JVM ends with it; ``spark_session()`` is what that
+child opens. Steps therefore follow one another (load, dbt, CLV, checks, publish), never
+overlap, on one warehouse folder. A test proves it by running dbt right after a step.
+
+pyspark is imported only inside these functions: the DuckDB path never loads it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from orchestration import settings
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from pyspark.sql import SparkSession
+
+T = TypeVar("T")
+
+# Few shuffle partitions: the warehouse's tables are small next to Spark's default of 200,
+# and every partition is a task (and a Parquet file) of its own.
+SHUFFLE_PARTITIONS = "4"
+
+
+def warehouse_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The absolute Spark warehouse folder (``CLM_SPARK_WAREHOUSE_DIR``)."""
+    return Path(settings.value("CLM_SPARK_WAREHOUSE_DIR", environ)).resolve()
+
+
+def table_dir(schema: str, table: str, environ: Mapping[str, str] | None = None) -> Path:
+    """Where a managed table's Parquet files sit: ``<dir>/<schema>.db/<table>/``."""
+    return warehouse_dir(environ) / f"{schema}.db" / table
+
+
+def spark_conf(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Every Spark configuration the project sets, from the settings in force."""
+    directory = warehouse_dir(environ)
+    metastore = f"jdbc:derby:;databaseName={directory / 'metastore_db'};create=true"
+    return {
+        "spark.master": str(settings.value("CLM_SPARK_MASTER", environ)),
+        "spark.app.name": "customer-lifecycle-warehouse",
+        "spark.driver.memory": str(settings.value("CLM_SPARK_DRIVER_MEMORY", environ)),
+        "spark.sql.warehouse.dir": str(directory),
+        "spark.sql.catalogImplementation": "hive",
+        # The metastore (Hive reads it from the Hadoop configuration: the spark.hadoop. prefix).
+        "spark.hadoop.javax.jdo.option.ConnectionURL": metastore,
+        # Derby writes derby.log into its home: keep it beside the metastore, not in the cwd.
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={directory}",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.shuffle.partitions": SHUFFLE_PARTITIONS,
+        # Parquet timestamps as INT64 microseconds (not Spark's legacy INT96), which every
+        # Parquet reader (DuckDB's read_parquet, pandas) understands.
+        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+        # insert_overwrite replaces only the partitions a run writes.
+        "spark.sql.sources.partitionOverwriteMode": "dynamic",
+        # ANSI on (Spark 4's default): a bad cast or an overflow fails, as on DuckDB, instead
+        # of turning into NULL.
+        "spark.sql.ansi.enabled": "true",
+        "spark.log.level": "WARN",
+        # One driver in local mode: no dynamic executors, no Hive statistics scans.
+        "spark.sql.statistics.size.autoUpdate.enabled": "false",
+    }
+
+
+def dbt_vars(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The var dbt's ``spark`` target reads (profiles.yml): ``{"clm_spark_conf": {...}}``."""
+    return {"clm_spark_conf": spark_conf(environ)}
+
+
+@contextmanager
+def spark_session(environ: Mapping[str, str] | None = None) -> Iterator[SparkSession]:
+    """A local Spark session with ``spark_conf()``; stopped on exit.
+
+    Open it only in a process that ends before dbt runs (``run_in_spark``): the JVM and
+    the metastore stay held until the process exits (module docstring)."""
+    from pyspark.sql import SparkSession
+
+    conf = spark_conf(environ)
+    Path(conf["spark.sql.warehouse.dir"]).mkdir(parents=True, exist_ok=True)
+    builder = SparkSession.builder.enableHiveSupport()
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    try:
+        yield session
+    finally:
+        session.stop()
+
+
+def run_in_spark(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``function(*args, **kwargs)`` in a fresh child process with its own JVM, which has
+    exited when this returns; the result or the exception comes back. ``function`` must be
+    importable (module level) and its arguments and result picklable."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(_call, function, args, kwargs, dict(os.environ)).result()
+
+
+def _call(function: Callable[..., T], args: tuple, kwargs: dict, environ: dict[str, str]) -> T:
+    os.environ.clear()
+    os.environ.update(environ)
+    try:
+        return function(*args, **kwargs)
+    finally:
+        _end_jvm()
+
+
+def _end_jvm() -> None:
+    """End this process's JVM and wait for it, so its metastore lock is gone on return."""
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    if gateway is None:
+        return
+    if SparkContext._active_spark_context is not None:
+        SparkContext._active_spark_context.stop()
+    gateway.shutdown()
+    process = getattr(gateway, "proc", None)
+    if process is not None:
+        # The gateway JVM exits when its stdin closes (the Python side is gone).
+        if process.stdin is not None:
+            process.stdin.close()
+        process.wait(timeout=60)
+    SparkContext._gateway = None
+    SparkContext._jvm = None
