@@ -1,0 +1,242 @@
+"""The Great Expectations suites on Spark: the same rules, validated by GE's Spark data source.
+
+Each suite of ``quality/rules.SUITES`` runs in a child process with its own JVM
+(``spark.run_in_spark``; orchestration/engines/spark.py explains why): an ephemeral GE context
+with a Spark data source (``add_spark``), a dataframe asset holding the suite's table
+(``spark.table(suite.relation)``) and the suite's expectations as committed in
+``expectations/gx`` (same ids, meta, severities), with each rule's SQL written for Spark SQL:
+
+- thresholds: ``getvariable('clm_…')`` (DuckDB variables on the SQL data source) become the
+  values in force (``runner.threshold_values``), as literals;
+- the drift baseline: ``audit.run_metrics`` and ``audit.baseline_runs`` stay in the working
+  DuckDB file on both engines; they reach Spark as temporary views;
+- dialect: sqlglot rewrites the DuckDB SQL as Spark SQL (``median``, ``filter``, casts…).
+
+The outcome is reduced by the runner's ``outcome_from_result`` and recorded exactly as on DuckDB
+(``audit.validation_results``, drift metrics in ``audit.run_metrics``), so the Dagster checks,
+the publication gate and the alerts read the same rows. Data Docs are not built on Spark.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from orchestration.quality.results import (
+    MAX_SAMPLE_VALUES,
+    ExpectationOutcome,
+    SuiteResult,
+    ensure_audit_tables,
+    record_run_metrics,
+    write_suite_result,
+)
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from pyspark.sql import SparkSession
+
+log = logging.getLogger(__name__)
+
+# Tables of the working DuckDB file that rules read, and the Spark temporary view of each.
+AUDIT_VIEWS = {
+    "audit.run_metrics": "clm_audit_run_metrics",
+    "audit.baseline_runs": "clm_audit_baseline_runs",
+}
+_VARIABLE = re.compile(r"getvariable\('(\w+)'\)")
+_BATCH = "{batch}"
+_BATCH_PLACEHOLDER = "clm_batch_placeholder"
+
+
+def spark_sql(query: str, thresholds: dict[str, Any]) -> str:
+    """A rule's DuckDB SQL as Spark SQL: thresholds as literals, audit tables as the temporary
+    views, the dialect translated; ``{batch}`` kept for GE."""
+    import sqlglot
+
+    def literal(match: re.Match[str]) -> str:
+        value = thresholds.get(match.group(1))
+        if value is None:
+            return "null"
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return "'" + str(value).replace("'", "''") + "'"
+        return repr(value)
+
+    text = _VARIABLE.sub(literal, query).replace(_BATCH, _BATCH_PLACEHOLDER)
+    for table, view in AUDIT_VIEWS.items():
+        text = re.sub(rf"\b{re.escape(table)}\b", view, text)
+    translated = sqlglot.transpile(text, read="duckdb", write="spark")[0]
+    return translated.replace(_BATCH_PLACEHOLDER, _BATCH)
+
+
+def _suite_file(suite_name: str, project: Path | None) -> dict[str, Any]:
+    from orchestration.quality.project import gx_dir, suites_dir
+
+    path = suites_dir(gx_dir(project)) / f"{suite_name}.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def validate_suite_on_spark(
+    suite_name: str,
+    duckdb_path: Path | str | None = None,
+    *,
+    project: Path | None = None,
+    run_id: str | None = None,
+    record: bool = True,
+) -> SuiteResult:
+    """``runner.validate_suite`` on Spark: validate, then record in the working DuckDB file.
+
+    Never raises for data problems: a suite that cannot run comes back with ``error`` set."""
+    import duckdb
+
+    from orchestration.engines.spark import run_in_spark
+    from orchestration.quality.rules import SUITES
+    from orchestration.quality.runner import new_run_id, threshold_values
+    from orchestration.settings import get_settings
+
+    path = Path(duckdb_path) if duckdb_path else get_settings().duckdb_path
+    run_id = run_id or new_run_id()
+    validated_at = datetime.now(UTC).replace(tzinfo=None)
+    suite = next(s for s in SUITES if s.name == suite_name)
+    con = duckdb.connect(str(path))
+    try:
+        ensure_audit_tables(con)
+        audit_rows = {table: con.sql(f"select * from {table}").arrow() for table in AUDIT_VIEWS}
+    finally:
+        con.close()
+    outcomes: list[ExpectationOutcome] = []
+    metrics: dict[str, float | None] = {}
+    error: str | None = None
+    try:
+        document = _suite_file(suite_name, project)
+        thresholds = threshold_values(e.get("meta") or {} for e in document["expectations"])
+        outcomes, metrics = run_in_spark(
+            validate_in_session, suite_name, suite.relation, document, thresholds, audit_rows
+        )
+    except Exception as exc:  # noqa: BLE001 - a broken suite is a failed check, not a crash
+        log.exception("suite %s could not run on Spark", suite_name)
+        error = f"{type(exc).__name__}: {exc}"
+    result = SuiteResult(
+        run_id=run_id,
+        suite=suite_name,
+        asset=suite.relation,
+        validated_at=validated_at,
+        outcomes=outcomes,
+        data_docs_path=None,
+        error=error,
+    )
+    if record:
+        con = duckdb.connect(str(path))
+        try:
+            write_suite_result(con, result)
+            if result.error is None and metrics:
+                record_run_metrics(con, run_id, validated_at, suite_name, metrics)
+        finally:
+            con.close()
+    log.info(result.summary())
+    return result
+
+
+def validate_in_session(
+    suite_name: str,
+    relation: str,
+    document: dict[str, Any],
+    thresholds: dict[str, Any],
+    audit_rows: dict[str, Any],
+) -> tuple[list[ExpectationOutcome], dict[str, float | None]]:
+    """Run the suite with GE's Spark data source (inside ``run_in_spark``): the outcomes, with
+    samples of unexpected rows, and this run's drift metrics of the suite's tables."""
+    from orchestration.engines.spark import spark_session
+
+    with spark_session() as spark:
+        for table, view in AUDIT_VIEWS.items():
+            spark.createDataFrame(audit_rows[table]).createOrReplaceTempView(view)
+        outcomes = _validate(spark, suite_name, relation, document, thresholds)
+        metrics = _drift_metrics(spark, suite_name, outcomes, thresholds)
+    return outcomes, metrics
+
+
+def _validate(
+    spark: SparkSession,
+    suite_name: str,
+    relation: str,
+    document: dict[str, Any],
+    thresholds: dict[str, Any],
+) -> list[ExpectationOutcome]:
+    import os
+
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    from great_expectations.expectations import UnexpectedRowsExpectation
+
+    from orchestration.quality.runner import outcome_from_result
+
+    context = gx.get_context(mode="ephemeral")
+    datasource = context.data_sources.add_spark(name="clm_spark")
+    asset = datasource.add_dataframe_asset(name=suite_name)
+    batch_definition = asset.add_batch_definition_whole_dataframe("whole_table")
+    suite = gx.ExpectationSuite(name=suite_name)
+    queries: dict[str, str] = {}
+    for entry in document["expectations"]:
+        query = spark_sql(entry["kwargs"]["unexpected_rows_query"], thresholds)
+        queries[entry["id"]] = query
+        suite.add_expectation(
+            UnexpectedRowsExpectation(
+                id=entry["id"],
+                unexpected_rows_query=query,
+                description=entry.get("description"),
+                meta=entry.get("meta") or {},
+                severity=entry.get("severity") or "critical",
+            )
+        )
+    validation = gx.ValidationDefinition(data=batch_definition, suite=suite, name=suite_name)
+    batch = spark.table(relation)
+    result = validation.run(
+        batch_parameters={"dataframe": batch},
+        result_format={"result_format": "SUMMARY", "partial_unexpected_count": MAX_SAMPLE_VALUES},
+    )
+    outcomes = [outcome_from_result(r) for r in result.results]
+    batch.createOrReplaceTempView("clm_batch")
+    return [_with_samples(spark, o, queries.get(str(o.expectation_id))) for o in outcomes]
+
+
+def _with_samples(
+    spark: SparkSession, outcome: ExpectationOutcome, query: str | None
+) -> ExpectationOutcome:
+    """Up to 10 offending rows of a failed rule (GE's SUMMARY format returns none)."""
+    if outcome.success or query is None or outcome.sample_values:
+        return outcome
+    try:
+        rows = spark.sql(query.replace(_BATCH, "clm_batch")).limit(MAX_SAMPLE_VALUES).collect()
+    except Exception as exc:  # noqa: BLE001 - the sample is a courtesy; the failure is recorded
+        log.warning("could not sample unexpected rows: %s", exc)
+        return outcome
+    samples = [{k: _plain(v) for k, v in row.asDict().items()} for row in rows]
+    return ExpectationOutcome(**{**outcome.__dict__, "sample_values": samples})
+
+
+def _plain(value: Any) -> Any:
+    return value if value is None or isinstance(value, bool | int | float | str) else str(value)
+
+
+def _drift_metrics(
+    spark: SparkSession,
+    suite_name: str,
+    outcomes: list[ExpectationOutcome],
+    thresholds: dict[str, Any],
+) -> dict[str, float | None]:
+    """This run's value of each drift metric the suite checks (runner._record_drift_metrics)."""
+    from orchestration.quality.rules import DRIFT_METRICS, SUITES
+
+    suite = next(s for s in SUITES if s.name == suite_name)
+    metrics: dict[str, float | None] = {}
+    for metric in DRIFT_METRICS:
+        if metric.relation not in suite.reads or not any(
+            o.rule == f"drift:{metric.name}" for o in outcomes
+        ):
+            continue
+        query = spark_sql(metric.value_sql.format(table=metric.relation), thresholds)
+        row = spark.sql(query).first()
+        metrics[metric.name] = float(row[0]) if row and row[0] is not None else None
+    return metrics
