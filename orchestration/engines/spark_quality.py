@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -168,37 +169,45 @@ def _validate(
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
-    from great_expectations.expectations import UnexpectedRowsExpectation
 
     from orchestration.quality.runner import outcome_from_result
 
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     context = gx.get_context(mode="ephemeral")
+    # Progress bars would flood the run's log (as in expectations/gx/great_expectations.yml).
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     datasource = context.data_sources.add_spark(name="clm_spark")
     asset = datasource.add_dataframe_asset(name=suite_name)
     batch_definition = asset.add_batch_definition_whole_dataframe("whole_table")
-    suite = gx.ExpectationSuite(name=suite_name)
-    queries: dict[str, str] = {}
+    queries: dict[str | None, str] = {}
+    ids = {(e.get("meta") or {}).get("key"): e["id"] for e in document["expectations"]}
+    expectations = []
     for entry in document["expectations"]:
         query = spark_sql(entry["kwargs"]["unexpected_rows_query"], thresholds)
-        queries[entry["id"]] = query
-        suite.add_expectation(
-            UnexpectedRowsExpectation(
-                id=entry["id"],
-                unexpected_rows_query=query,
-                description=entry.get("description"),
-                meta=entry.get("meta") or {},
-                severity=entry.get("severity") or "critical",
-            )
+        queries[(entry.get("meta") or {}).get("key")] = query
+        # The committed suite's entries (ids, meta, severities, as in the audit rows on
+        # DuckDB), with the Spark SQL.
+        expectations.append(
+            {**entry, "kwargs": {**entry["kwargs"], "unexpected_rows_query": query}}
         )
-    validation = gx.ValidationDefinition(data=batch_definition, suite=suite, name=suite_name)
+    suite = context.suites.add(gx.ExpectationSuite(name=suite_name, expectations=expectations))
+    validation = context.validation_definitions.add(
+        gx.ValidationDefinition(data=batch_definition, suite=suite, name=suite_name)
+    )
     batch = spark.table(relation)
     result = validation.run(
         batch_parameters={"dataframe": batch},
         result_format={"result_format": "SUMMARY", "partial_unexpected_count": MAX_SAMPLE_VALUES},
     )
-    outcomes = [outcome_from_result(r) for r in result.results]
+    # GE gives the suite's expectations new ids when it is added: put the committed ones back,
+    # so the audit rows name the same expectations on both engines.
+    outcomes = [
+        replace(o, expectation_id=ids.get(o.rule, o.expectation_id))
+        for o in map(outcome_from_result, result.results)
+    ]
     batch.createOrReplaceTempView("clm_batch")
-    return [_with_samples(spark, o, queries.get(str(o.expectation_id))) for o in outcomes]
+    return [_with_samples(spark, o, queries.get(o.rule)) for o in outcomes]
 
 
 def _with_samples(
@@ -213,7 +222,7 @@ def _with_samples(
         log.warning("could not sample unexpected rows: %s", exc)
         return outcome
     samples = [{k: _plain(v) for k, v in row.asDict().items()} for row in rows]
-    return ExpectationOutcome(**{**outcome.__dict__, "sample_values": samples})
+    return replace(outcome, sample_values=samples)
 
 
 def _plain(value: Any) -> Any:
