@@ -169,10 +169,9 @@ def _validate(
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     from orchestration.quality.runner import outcome_from_result
-
-    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
     # Progress bars would flood the run's log (as in expectations/gx/great_expectations.yml).
