@@ -22,6 +22,7 @@ replaces both. docs/spark.md says so.
 
 from __future__ import annotations
 
+import tempfile
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -30,7 +31,7 @@ from orchestration.clv import tables
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import duckdb
     import pyarrow as pa
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
     from orchestration.clv.run import ClvFitResult
 
@@ -73,8 +74,9 @@ def fit_in_session(
 
     from orchestration.clv.run import run_clv
     from orchestration.engines.spark import spark_session
+    from orchestration.engines.spark_errors import plain_errors
 
-    with spark_session() as spark:
+    with plain_errors(), spark_session() as spark:
         con = duckdb.connect(":memory:")
         try:
             con.execute("set TimeZone = 'UTC'")
@@ -96,7 +98,9 @@ def fit_in_session(
                 holdout_weeks=holdout_weeks,
             )
             for relation in OUTPUTS:
-                _write_spark_table(spark, relation, con.sql(f"select * from {relation}").arrow())
+                _write_spark_table(
+                    spark, relation, con.sql(f"select * from {relation}").to_arrow_table()
+                )
         finally:
             con.close()
     return result
@@ -136,8 +140,9 @@ def _append_history(con: duckdb.DuckDBPyConnection, data: pa.Table) -> None:
 def _write_spark_table(spark: SparkSession, relation: str, data: pa.Table) -> None:
     """Replace the Spark table ``relation`` with ``data`` (Parquet), documented."""
     import pyarrow as pa
+    import pyarrow.parquet as pq
 
-    schema, name = relation.split(".")
+    name = relation.split(".")[1]
     # Arrow's naive timestamps would become Spark's timestamp_ntz; the warehouse's *_at are
     # Spark `timestamp` (UTC session), as dbt builds them.
     fields = [
@@ -145,19 +150,29 @@ def _write_spark_table(spark: SparkSession, relation: str, data: pa.Table) -> No
         for f in data.schema
     ]
     data = data.cast(pa.schema(fields))
-    frame = spark.createDataFrame(data)
-    spark.sql(f"create database if not exists {schema}")
-    staging = f"{schema}.{name}__clm_new"
-    spark.sql(f"drop table if exists {staging}")
-    frame.write.format("parquet").mode("overwrite").saveAsTable(staging)
-    spark.sql(f"drop table if exists {relation}")
-    spark.sql(f"alter table {staging} rename to {relation}")
+    # Through a Parquet file: pyspark's createDataFrame takes no Arrow table outside Spark
+    # Connect, and the file keeps the exact types.
+    with tempfile.TemporaryDirectory(prefix="clm-clv-") as folder:
+        path = f"{folder}/{name}.parquet"
+        pq.write_table(data, path)
+        _replace_table(spark, relation, spark.read.parquet(path))
     table_comment, column_comments = tables.COMMENTS.get(relation, ("", {}))
     if table_comment:
         spark.sql(f"comment on table {relation} is {_literal(table_comment)}")
     for column, text in column_comments.items():
         if column in data.column_names:
             spark.sql(f"alter table {relation} alter column {column} comment {_literal(text)}")
+
+
+def _replace_table(spark: SparkSession, relation: str, frame: DataFrame) -> None:
+    """``relation`` becomes ``frame``: written under a temporary name, then swapped in."""
+    schema, name = relation.split(".")
+    spark.sql(f"create database if not exists {schema}")
+    staging = f"{schema}.{name}__clm_new"
+    spark.sql(f"drop table if exists {staging}")
+    frame.write.format("parquet").mode("overwrite").saveAsTable(staging)
+    spark.sql(f"drop table if exists {relation}")
+    spark.sql(f"alter table {staging} rename to {relation}")
 
 
 def _literal(text: str) -> str:

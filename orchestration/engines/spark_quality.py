@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import tempfile
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,8 +68,20 @@ def spark_sql(query: str, thresholds: dict[str, Any]) -> str:
     text = _VARIABLE.sub(literal, query).replace(_BATCH, _BATCH_PLACEHOLDER)
     for table, view in AUDIT_VIEWS.items():
         text = re.sub(rf"\b{re.escape(table)}\b", view, text)
-    translated = sqlglot.transpile(text, read="duckdb", write="spark")[0]
+    tree = sqlglot.parse_one(text, read="duckdb").transform(_median_as_percentile)
+    translated = tree.sql(dialect="spark")
     return translated.replace(_BATCH_PLACEHOLDER, _BATCH)
+
+
+def _median_as_percentile(node: Any) -> Any:
+    """``median(x)`` → ``percentile(x, 0.5)``: Spark's median cannot take a window frame (the
+    unit-jump rules use one); both interpolate between the two middle values, as DuckDB's
+    median does."""
+    from sqlglot import exp
+
+    if isinstance(node, exp.Median):
+        return exp.Anonymous(this="percentile", expressions=[node.this, exp.Literal.number(0.5)])
+    return node
 
 
 def _suite_file(suite_name: str, project: Path | None) -> dict[str, Any]:
@@ -103,7 +116,9 @@ def validate_suite_on_spark(
     con = duckdb.connect(str(path))
     try:
         ensure_audit_tables(con)
-        audit_rows = {table: con.sql(f"select * from {table}").arrow() for table in AUDIT_VIEWS}
+        audit_rows = {
+            table: con.sql(f"select * from {table}").to_arrow_table() for table in AUDIT_VIEWS
+        }
     finally:
         con.close()
     outcomes: list[ExpectationOutcome] = []
@@ -148,11 +163,22 @@ def validate_in_session(
 ) -> tuple[list[ExpectationOutcome], dict[str, float | None]]:
     """Run the suite with GE's Spark data source (inside ``run_in_spark``): the outcomes, with
     samples of unexpected rows, and this run's drift metrics of the suite's tables."""
-    from orchestration.engines.spark import spark_session
+    import pyarrow.parquet as pq
 
-    with spark_session() as spark:
+    from orchestration.engines.spark import spark_session
+    from orchestration.engines.spark_errors import plain_errors
+
+    with (
+        plain_errors(),
+        tempfile.TemporaryDirectory(prefix="clm-audit-") as folder,
+        spark_session() as spark,
+    ):
         for table, view in AUDIT_VIEWS.items():
-            spark.createDataFrame(audit_rows[table]).createOrReplaceTempView(view)
+            # Through Parquet: pyspark's createDataFrame takes no Arrow table outside Spark
+            # Connect. The files live as long as the session reads the views.
+            path = f"{folder}/{view}.parquet"
+            pq.write_table(audit_rows[table], path)
+            spark.read.parquet(path).createOrReplaceTempView(view)
         outcomes = _validate(spark, suite_name, relation, document, thresholds)
         metrics = _drift_metrics(spark, suite_name, outcomes, thresholds)
     return outcomes, metrics
