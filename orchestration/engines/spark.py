@@ -119,6 +119,9 @@ def run_in_spark(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 def _call(function: Callable[..., T], args: tuple, kwargs: dict, environ: dict[str, str]) -> T:
     os.environ.clear()
     os.environ.update(environ)
+    from orchestration.engines.spark_child import log_output
+
+    log_output()  # the JVM's and pyspark's output to logs/spark.log, not the terminal
     try:
         return function(*args, **kwargs)
     finally:

@@ -74,7 +74,7 @@ def fit_in_session(
 
     from orchestration.clv.run import run_clv
     from orchestration.engines.spark import spark_session
-    from orchestration.engines.spark_errors import plain_errors
+    from orchestration.engines.spark_child import plain_errors
 
     with plain_errors(), spark_session() as spark:
         con = duckdb.connect(":memory:")

@@ -166,7 +166,7 @@ def validate_in_session(
     import pyarrow.parquet as pq
 
     from orchestration.engines.spark import spark_session
-    from orchestration.engines.spark_errors import plain_errors
+    from orchestration.engines.spark_child import plain_errors
 
     with (
         plain_errors(),
