@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import pickle
 import re
 import tempfile
 from dataclasses import replace
@@ -101,18 +102,114 @@ def validate_suite_on_spark(
 ) -> SuiteResult:
     """``runner.validate_suite`` on Spark: validate, then record in the working DuckDB file.
 
-    Never raises for data problems: a suite that cannot run comes back with ``error`` set."""
+    In a pipeline run (``run_id`` given) the suites whose tables the same dbt step builds
+    (``suite_waves``) are validated together, in one JVM, when the first of their checks runs;
+    the others' checks then take their result from ``_CACHE`` (Spark's start-up is the bulk of
+    a suite's time). Never raises for data problems: a suite that cannot run comes back with
+    ``error`` set."""
+    from orchestration.settings import get_settings
+
+    path = Path(duckdb_path) if duckdb_path else get_settings().duckdb_path
+    if run_id is not None:
+        cached = _take_cached(path, run_id, suite_name)
+        if cached is not None:
+            log.info("%s (validated on Spark with its wave)", cached.summary())
+            return cached
+    names = [suite_name]
+    if run_id is not None:
+        names += [name for name in wave_of(suite_name) if name != suite_name]
+    results = _validate_suites(names, path, project, run_id, record)
+    if run_id is not None and len(results) > 1:
+        _cache(path, run_id, results[1:])
+    for result in results:
+        log.info(result.summary())
+    return results[0]
+
+
+def suite_waves(manifest_path: Path | None = None) -> list[list[str]]:
+    """The suites grouped by the dbt step that builds their tables: those reading anything
+    built after the CLV fit (``customer_clv`` and downstream), and the others."""
+    from orchestration.dbt_cli import target_dir
+    from orchestration.quality.rules import SUITES
+
+    manifest = json.loads(
+        (manifest_path or target_dir() / "manifest.json").read_text(encoding="utf-8")
+    )
+    after_clv: set[str] = set()
+    todo = [
+        uid for uid, node in manifest.get("sources", {}).items() if node.get("source_name") == "clv"
+    ]
+    while todo:
+        for child in manifest.get("child_map", {}).get(todo.pop(), []):
+            if child not in after_clv:
+                after_clv.add(child)
+                todo.append(child)
+    relations_after = {
+        f"{node['config'].get('schema') or 'main'}.{node['name']}"
+        for uid, node in manifest["nodes"].items()
+        if uid in after_clv
+    }
+    waves: dict[bool, list[str]] = {}
+    for suite in SUITES:
+        waves.setdefault(bool(set(suite.reads) & relations_after), []).append(suite.name)
+    return list(waves.values())
+
+
+def wave_of(suite_name: str) -> list[str]:
+    """The suites validated together with ``suite_name`` (itself included)."""
+    try:
+        waves = suite_waves()
+    except (OSError, ValueError, KeyError):  # no manifest: one suite at a time
+        return [suite_name]
+    return next((wave for wave in waves if suite_name in wave), [suite_name])
+
+
+def _cache_path(path: Path, run_id: str) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9_-]", "_", run_id)
+    return path.parent / "logs" / f".spark-checks-{safe}.pickle"
+
+
+def _cache(path: Path, run_id: str, results: list[SuiteResult]) -> None:
+    """Keep results for the checks of the same wave that run next (same run, same process
+    tree; removed once taken)."""
+    cache = _cache_path(path, run_id)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    kept = _read_cache(cache)
+    kept.update({result.suite: result for result in results})
+    cache.write_bytes(pickle.dumps(kept))
+
+
+def _read_cache(cache: Path) -> dict[str, SuiteResult]:
+    try:
+        return pickle.loads(cache.read_bytes())  # noqa: S301 - our own file, this run
+    except (OSError, pickle.UnpicklingError, EOFError):
+        return {}
+
+
+def _take_cached(path: Path, run_id: str, suite_name: str) -> SuiteResult | None:
+    cache = _cache_path(path, run_id)
+    kept = _read_cache(cache)
+    result = kept.pop(suite_name, None)
+    if result is not None:
+        if kept:
+            cache.write_bytes(pickle.dumps(kept))
+        else:
+            cache.unlink(missing_ok=True)
+    return result
+
+
+def _validate_suites(
+    names: list[str], path: Path, project: Path | None, run_id: str | None, record: bool
+) -> list[SuiteResult]:
+    """Validate ``names`` in one Spark child and record each result."""
     import duckdb
 
     from orchestration.engines.spark import run_in_spark
     from orchestration.quality.rules import SUITES
     from orchestration.quality.runner import new_run_id, threshold_values
-    from orchestration.settings import get_settings
 
-    path = Path(duckdb_path) if duckdb_path else get_settings().duckdb_path
     run_id = run_id or new_run_id()
     validated_at = datetime.now(UTC).replace(tzinfo=None)
-    suite = next(s for s in SUITES if s.name == suite_name)
     con = duckdb.connect(str(path))
     try:
         ensure_audit_tables(con)
@@ -121,53 +218,60 @@ def validate_suite_on_spark(
         }
     finally:
         con.close()
-    outcomes: list[ExpectationOutcome] = []
-    metrics: dict[str, float | None] = {}
-    error: str | None = None
-    try:
-        document = _suite_file(suite_name, project)
-        thresholds = threshold_values(e.get("meta") or {} for e in document["expectations"])
-        outcomes, metrics = run_in_spark(
-            validate_in_session, suite_name, suite.relation, document, thresholds, audit_rows
-        )
-    except Exception as exc:  # noqa: BLE001 - a broken suite is a failed check, not a crash
-        log.exception("suite %s could not run on Spark", suite_name)
-        error = f"{type(exc).__name__}: {exc}"
-    result = SuiteResult(
-        run_id=run_id,
-        suite=suite_name,
-        asset=suite.relation,
-        validated_at=validated_at,
-        outcomes=outcomes,
-        data_docs_path=None,
-        error=error,
-    )
-    if record:
-        con = duckdb.connect(str(path))
+    relations = {suite.name: suite.relation for suite in SUITES}
+    work: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = []
+    errors: dict[str, str] = {}
+    for name in names:
         try:
-            write_suite_result(con, result)
-            if result.error is None and metrics:
-                record_run_metrics(con, run_id, validated_at, suite_name, metrics)
-        finally:
-            con.close()
-    log.info(result.summary())
-    return result
+            document = _suite_file(name, project)
+        except (OSError, ValueError) as exc:
+            errors[name] = f"{type(exc).__name__}: {exc}"
+            continue
+        thresholds = threshold_values(e.get("meta") or {} for e in document["expectations"])
+        work.append((name, relations[name], document, thresholds))
+    validated: dict[str, tuple[list[ExpectationOutcome], dict[str, float | None], str | None]]
+    try:
+        validated = run_in_spark(validate_in_session, work, audit_rows) if work else {}
+    except Exception as exc:  # noqa: BLE001 - a broken suite is a failed check, not a crash
+        log.exception("suites %s could not run on Spark", names)
+        validated = {name: ([], {}, f"{type(exc).__name__}: {exc}") for name, *_ in work}
+    results = []
+    for name in names:
+        outcomes, metrics, error = validated.get(name, ([], {}, errors.get(name)))
+        result = SuiteResult(
+            run_id=run_id,
+            suite=name,
+            asset=relations[name],
+            validated_at=validated_at,
+            outcomes=outcomes,
+            data_docs_path=None,
+            error=error,
+        )
+        if record:
+            con = duckdb.connect(str(path))
+            try:
+                write_suite_result(con, result)
+                if result.error is None and metrics:
+                    record_run_metrics(con, run_id, validated_at, name, metrics)
+            finally:
+                con.close()
+        results.append(result)
+    return results
 
 
 def validate_in_session(
-    suite_name: str,
-    relation: str,
-    document: dict[str, Any],
-    thresholds: dict[str, Any],
+    work: list[tuple[str, str, dict[str, Any], dict[str, Any]]],
     audit_rows: dict[str, Any],
-) -> tuple[list[ExpectationOutcome], dict[str, float | None]]:
-    """Run the suite with GE's Spark data source (inside ``run_in_spark``): the outcomes, with
-    samples of unexpected rows, and this run's drift metrics of the suite's tables."""
+) -> dict[str, tuple[list[ExpectationOutcome], dict[str, float | None], str | None]]:
+    """Run each suite (name, relation, suite document, thresholds) with GE's Spark data source
+    (inside ``run_in_spark``): per suite the outcomes, with samples of unexpected rows, this
+    run's drift metrics of its tables, and the error if it could not run."""
     import pyarrow.parquet as pq
 
     from orchestration.engines.spark import spark_session
     from orchestration.engines.spark_child import plain_errors
 
+    out: dict[str, tuple[list[ExpectationOutcome], dict[str, float | None], str | None]] = {}
     with (
         plain_errors(),
         tempfile.TemporaryDirectory(prefix="clm-audit-") as folder,
@@ -179,9 +283,14 @@ def validate_in_session(
             path = f"{folder}/{view}.parquet"
             pq.write_table(audit_rows[table], path)
             spark.read.parquet(path).createOrReplaceTempView(view)
-        outcomes = _validate(spark, suite_name, relation, document, thresholds)
-        metrics = _drift_metrics(spark, suite_name, outcomes, thresholds)
-    return outcomes, metrics
+        for suite_name, relation, document, thresholds in work:
+            try:
+                outcomes = _validate(spark, suite_name, relation, document, thresholds)
+                metrics = _drift_metrics(spark, suite_name, outcomes, thresholds)
+                out[suite_name] = (outcomes, metrics, None)
+            except Exception as exc:  # noqa: BLE001 - one broken suite fails its check only
+                out[suite_name] = ([], {}, f"{type(exc).__name__}: {exc}")
+    return out
 
 
 def _validate(
@@ -202,7 +311,7 @@ def _validate(
     context = gx.get_context(mode="ephemeral")
     # Progress bars would flood the run's log (as in expectations/gx/great_expectations.yml).
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    datasource = context.data_sources.add_spark(name="clm_spark")
+    datasource = context.data_sources.add_spark(name=f"clm_spark_{suite_name}")
     asset = datasource.add_dataframe_asset(name=suite_name)
     batch_definition = asset.add_batch_definition_whole_dataframe("whole_table")
     queries: dict[str | None, str] = {}
