@@ -47,3 +47,11 @@ def test_the_duckdb_path_never_imports_pyspark(dbt_manifest):
         text=True,
     )
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_suites_built_by_the_same_dbt_step_are_validated_together(dbt_manifest):
+    from orchestration.engines.spark_quality import suite_waves
+
+    waves = sorted(sorted(wave) for wave in suite_waves(dbt_manifest))
+    # ranges and operations read customer_clv / dim_customers, built after the CLV fit.
+    assert waves == [["operations", "ranges"], ["reconciliation", "units"]]
