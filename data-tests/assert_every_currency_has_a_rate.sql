@@ -74,7 +74,7 @@ missing as (
         needed.currency,
         needed.rate_month,
         count(distinct needed.model_name) as models_needing_it,
-        string_agg(distinct needed.model_name, ', ' order by needed.model_name) as model_names
+        {{ sorted_list('needed.model_name') }} as model_names
     from needed
     left join rates
         on
@@ -91,7 +91,7 @@ final as (
         models_needing_it,
         model_names,
         -- the exact line to add to seeds/currency_rates.csv (month,currency,rate_to_usd)
-        strftime(rate_month, '%Y-%m-%d') || ',' || currency || ',<rate_to_usd>' as seed_row_to_add
+        cast(rate_month as string) || ',' || currency || ',<rate_to_usd>' as seed_row_to_add
     from missing
 )
 

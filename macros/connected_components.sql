@@ -69,3 +69,59 @@
     from reachable
     group by reachable.node
 {%- endmacro %}
+
+{#- Spark: no recursive CTE. Minimum-label propagation iterated a fixed number of rounds
+    written out as a chain of CTEs (var connected_components_rounds, default 20): each round a
+    node takes the smallest label among itself and its neighbours, so after n rounds every node
+    holds the smallest node within n links. Each round reads the previous one once (a linear
+    plan; a self-join per round would double the plan every round). The final select computes
+    one more round and fails the query with raise_error() if any label would still drop, so an
+    unfinished result is never written: a component whose anchor is more than `rounds` links
+    from one of its nodes needs a larger var (the generator's tiers need about 6). -#}
+{% macro spark__connected_components(edges) -%}
+    {%- set rounds = var('connected_components_rounds', 20) | int -%}
+    with
+    neighbours as (
+        select
+            {{ edges }}.from_node,
+            {{ edges }}.to_node
+        from {{ edges }}
+        union
+        select
+            {{ edges }}.from_node,
+            {{ edges }}.from_node as to_node
+        from {{ edges }}
+    ),
+
+    labels_0 as (
+        select
+            neighbours.from_node as node,
+            min(neighbours.to_node) as component
+        from neighbours
+        group by neighbours.from_node
+    ),
+    {%- for round in range(1, rounds + 2) %}
+
+    labels_{{ round }} as (
+        select
+            neighbours.from_node as node,
+            min(labels_{{ round - 1 }}.component) as component
+        from neighbours
+        inner join labels_{{ round - 1 }} on neighbours.to_node = labels_{{ round - 1 }}.node
+        group by neighbours.from_node
+    ){% if not loop.last %},{% endif %}
+    {%- endfor %}
+
+    select
+        labels_{{ rounds + 1 }}.node,
+        case
+            when labels_{{ rounds + 1 }}.component < labels_{{ rounds }}.component
+                then cast(raise_error(
+                    'connected_components: labels still changing after {{ rounds }} rounds; '
+                    || 'raise the dbt var connected_components_rounds'
+                ) as bigint)
+            else labels_{{ rounds + 1 }}.component
+        end as component
+    from labels_{{ rounds + 1 }}
+    inner join labels_{{ rounds }} on labels_{{ rounds + 1 }}.node = labels_{{ rounds }}.node
+{%- endmacro %}

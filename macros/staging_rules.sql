@@ -114,10 +114,15 @@
 {% macro text_too_long_reason() -%}text longer than {{ max_text_length() }} characters{%- endmacro %}
 
 {#- True when any of `columns` (text) is longer than max_text_length(); NULLs are fine. -#}
+{#- One column needs no greatest() (Spark's takes two or more arguments). -#}
 {% macro is_any_text_too_long(columns) -%}
+    {%- if columns | length == 1 -%}
+    (coalesce(length({{ columns[0] }}), 0) > {{ max_text_length() }})
+    {%- else -%}
     (coalesce(greatest(
         {%- for column in columns %}
         length({{ column }}){% if not loop.last %},{% endif %}
         {%- endfor %}
     ), 0) > {{ max_text_length() }})
+    {%- endif -%}
 {%- endmacro %}

@@ -70,7 +70,11 @@ def spark_conf(environ: Mapping[str, str] | None = None) -> dict[str, str]:
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={directory}",
         "spark.sql.session.timeZone": "UTC",
         "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
         "spark.sql.shuffle.partitions": SHUFFLE_PARTITIONS,
+        # Parquet timestamps as INT64 microseconds (not Spark's legacy INT96), which every
+        # Parquet reader (DuckDB's read_parquet, pandas) understands.
+        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
         # insert_overwrite replaces only the partitions a run writes.
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
         # ANSI on (Spark 4's default): a bad cast or an overflow fails, as on DuckDB, instead

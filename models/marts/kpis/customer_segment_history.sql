@@ -5,7 +5,8 @@
     by running dbt once per date (docs in _kpis__models.yml). -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy=dated_incremental_strategy(),
+    partition_by=dated_partition_by('as_of_date'),
     unique_key='as_of_date',
     on_schema_change='append_new_columns',
 ) }}

@@ -1,0 +1,101 @@
+"""Landing -> raw Spark tables: the DuckDB loader's raw layer mirrored into Spark's ``raw``.
+
+Design (docs/spark.md, "dbt on Spark"): one loader. The contract loader runs as on DuckDB
+(contract checks, rejects, reconciliation, load manifest, "a file loads once") into the working
+DuckDB file; then ``mirror_raw_to_spark()`` copies every table of its ``raw`` schema (the
+13 contract tables, ``load_manifest``, ``load_rejects``, and the ``load_reconciliation`` view
+as a table) to the Spark table of the same name, ``raw.<table>``: Parquet under
+``<CLM_SPARK_WAREHOUSE_DIR>/raw.db/<table>/``. So rejects and reconciliation are the same on
+both engines, by construction.
+
+DuckDB writes each table as one Parquet file (no JVM needed), then a child process with its
+own Spark session (``run_in_spark``: one JVM at a time, see ``engines/spark.py``) replaces
+each Spark table with that file's rows. Timestamps arrive as Spark ``timestamp`` (instants, UTC
+session), not ``timestamp_ntz``, so they compare with ``current_timestamp()`` as on DuckDB.
+The whole raw layer is copied each time: it is what the loader holds, so a table can never
+drift from DuckDB's; raw tables too large to copy whole belong on a cluster's own loader.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from orchestration.ingest.raw_schema import RAW_SCHEMA
+from orchestration.sql import identifier
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from pyspark.sql import SparkSession
+
+
+def export_raw(duckdb_path: Path, folder: Path) -> dict[str, Path]:
+    """Each ``raw`` relation of the DuckDB file as ``<folder>/<name>.parquet``."""
+    files = {}
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        con.execute("set TimeZone = 'UTC'")
+        for name in raw_relations_of(con):
+            path = folder / f"{name}.parquet"
+            quoted = str(path).replace("'", "''")
+            con.execute(
+                f"copy (select * from {RAW_SCHEMA}.{identifier(name)}) "
+                f"to '{quoted}' (format parquet)"
+            )
+            files[name] = path
+    return files
+
+
+def raw_relations_of(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The tables and views of the ``raw`` schema, by name."""
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_schema = ? "
+        "order by table_name",
+        [RAW_SCHEMA],
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
+def mirror_raw_to_spark(duckdb_path: Path | None = None) -> dict[str, int]:
+    """Replace every Spark ``raw.<table>`` with the working DuckDB file's ``raw.<table>``.
+
+    Runs Spark in a child process (``run_in_spark``); returns rows per table as Spark counted
+    them, so a caller can check them against DuckDB's."""
+    from orchestration.engines.spark import run_in_spark
+    from orchestration.settings import get_settings
+
+    path = Path(duckdb_path) if duckdb_path else get_settings().duckdb_path
+    with tempfile.TemporaryDirectory(prefix="clm-raw-") as folder:
+        files = export_raw(path, Path(folder))
+        return run_in_spark(_write_tables, {name: str(file) for name, file in files.items()})
+
+
+def _write_tables(files: dict[str, str]) -> dict[str, int]:
+    """In the Spark child: ``write_raw_tables`` in a session of its own."""
+    from orchestration.engines.spark import spark_session
+
+    with spark_session() as spark:
+        return write_raw_tables(spark, files)
+
+
+def write_raw_tables(spark: SparkSession, files: Mapping[str, str]) -> dict[str, int]:
+    """Each Parquet file of ``export_raw`` -> managed table ``raw.<name>`` (overwritten);
+    returns the rows of each table."""
+    counts = {}
+    spark.sql(f"create database if not exists {RAW_SCHEMA}")
+    for name, file in files.items():
+        frame = spark.read.parquet(file)
+        # DuckDB's naive TIMESTAMP arrives as timestamp_ntz: make it an instant (UTC).
+        frame = frame.select(
+            *(
+                frame[field.name].cast("timestamp").alias(field.name)
+                if field.dataType.typeName() == "timestamp_ntz"
+                else frame[field.name]
+                for field in frame.schema.fields
+            )
+        )
+        frame.write.mode("overwrite").format("parquet").saveAsTable(f"{RAW_SCHEMA}.{name}")
+        counts[name] = spark.table(f"{RAW_SCHEMA}.{name}").count()
+    return counts
