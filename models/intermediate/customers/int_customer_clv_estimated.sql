@@ -17,7 +17,7 @@ purchases as (
 -- expected_next_order_date existed gives NULL for them instead of failing the build
 prediction_columns as (
     select
-        cast(null as varchar) as customer_key,
+        cast(null as {{ dbt.type_string() }}) as customer_key,
         cast(null as double) as churn_probability,
         cast(null as date) as expected_next_order_date
     where false
