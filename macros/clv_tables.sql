@@ -73,3 +73,21 @@
         {%- endfor %}
     {%- endif -%}
 {%- endmacro %}
+
+{#- `first` and `second` stacked by column name (columns missing from one side are NULL).
+    DuckDB: union all by name, so a predictions table written by an older CLV asset (fewer
+    columns) still reads. Spark SQL has no union by name; there the predictions table is always
+    created by this project with every column (on-run-start), so `second` alone is the union. -#}
+{% macro union_all_by_name(first, second) -%}
+    {{ return(adapter.dispatch('union_all_by_name')(first, second)) }}
+{%- endmacro %}
+
+{% macro default__union_all_by_name(first, second) -%}
+    select * from {{ first }}
+    union all by name
+    select * from {{ second }}
+{%- endmacro %}
+
+{% macro spark__union_all_by_name(first, second) -%}
+    select * from {{ second }}
+{%- endmacro %}

@@ -117,28 +117,37 @@
 {%- endmacro %}
 
 {#- Spark: a correlated IN inside CASE trips Spark 4.3's subquery rewrite ("key not found:
-    month#…"), and an IN on a `currency|month` key fails to serialise its plan when the seed is
-    a union (unit test fixtures). An uncorrelated scalar subquery (the seed's keys as one array,
-    computed once) says the same. -#}
+    month#…"), and a subquery expression that Spark keeps as such (an IN on a computed key, an
+    uncorrelated scalar subquery) fails to serialise its plan when the seed is a union (unit
+    test fixtures). Correlated scalar counts with equality predicates are rewritten into joins
+    and say the same. The seed's columns are renamed so that the caller's column names (often
+    `currency`) cannot be captured by the subquery. -#}
 {% macro spark__has_currency_rate(currency, at, reporting_currency=none) -%}
     {%- set reporting = reporting_currency or var('reporting_currency') -%}
     {%- set reporting_sql = "'" ~ (reporting | trim | upper) ~ "'" -%}
-    {%- set month_sql = "cast(cast(" ~ dbt.date_trunc('month', at) ~ " as date) as string)" -%}
+    {%- set month_sql = "cast(" ~ dbt.date_trunc('month', at) ~ " as date)" -%}
     {%- set nearest = currency_rate_fallback() == 'nearest' -%}
-    {%- set rated_keys -%}
-        (
-            select collect_set(
-                rated.currency{% if not nearest %} || '|' || cast(rated.month as string){% endif %}
-            )
-            from {{ ref('currency_rates') }} as rated
-        )
-    {%- endset -%}
     (
         {{ currency }} is null
         or {{ currency }} = {{ reporting_sql }}
         or (
-            array_contains({{ rated_keys }}, {{ currency }}{% if not nearest %} || '|' || {{ month_sql }}{% endif %})
-            and array_contains({{ rated_keys }}, {{ reporting_sql }}{% if not nearest %} || '|' || {{ month_sql }}{% endif %})
+            {%- for wanted in [currency, reporting_sql] %}
+            (
+                select count(*)
+                from (
+                    select
+                        currency_rates.currency as rate_currency,
+                        currency_rates.month as rate_month
+                    from {{ ref('currency_rates') }} as currency_rates
+                ) as rated
+                where
+                    rated.rate_currency = {{ wanted }}
+                    {%- if not nearest %}
+                    and rated.rate_month = {{ month_sql }}
+                    {%- endif %}
+            ) > 0
+            {%- if not loop.last %} and{% endif %}
+            {%- endfor %}
         )
     )
 {%- endmacro %}
@@ -161,9 +170,9 @@
         cast({{ converted }} as decimal(18, 4)),
         error(
             'to_reporting_currency: seed currency_rates has no rate for '
-            || coalesce(cast({{ currency }} as varchar), 'NULL currency')
+            || coalesce(cast({{ currency }} as string), 'NULL currency')
             || ' or for the reporting currency ' || {{ reporting_sql }}
-            || ' in the month of ' || coalesce(cast({{ at }} as varchar), 'NULL')
+            || ' in the month of ' || coalesce(cast({{ at }} as string), 'NULL')
         )
     )
 {%- endmacro %}

@@ -17,16 +17,14 @@ purchases as (
 -- expected_next_order_date existed gives NULL for them instead of failing the build
 prediction_columns as (
     select
-        cast(null as {{ dbt.type_string() }}) as customer_key,
+        cast(null as string) as customer_key,
         cast(null as double) as churn_probability,
         cast(null as date) as expected_next_order_date
     where false
 ),
 
 predictions as (
-    select * from prediction_columns
-    union all by name
-    select * from {{ source('clv', 'customer_clv_predictions') }}
+    {{ union_all_by_name('prediction_columns', source('clv', 'customer_clv_predictions')) }}
 ),
 
 -- The business's annual churn rate: of the customers with a valid order in the year before

@@ -214,9 +214,9 @@ flagged as (
 segmented as (
     select
         flagged.*,
-        cast(flagged.recency_score as {{ dbt.type_string() }})
-        || cast(flagged.frequency_score as {{ dbt.type_string() }})
-        || cast(flagged.monetary_score as {{ dbt.type_string() }}) as rfm_score,
+        cast(flagged.recency_score as string)
+        || cast(flagged.frequency_score as string)
+        || cast(flagged.monetary_score as string) as rfm_score,
         case
             when flagged.is_negative_experience then 'negative_experience'
             when flagged.is_at_risk_hero then 'at_risk_hero'

@@ -24,7 +24,7 @@ ad_spend_rows as (
         cast(ad_spend.spend_date as date) as spend_date,
         coalesce(channel_mapping.channel, 'unknown') as channel,
         ad_spend.channel as source_channel,
-        cast(null as {{ dbt.type_string() }}) as campaign_id,
+        cast(null as string) as campaign_id,
         ad_spend.campaign as campaign_name,
         {{ to_reporting_currency('ad_spend.spend', 'ad_spend.currency', 'ad_spend.spend_date') }}
             as spend,

@@ -37,7 +37,7 @@ keyed as (
             concat_ws(
                 '|',
                 aggregated.spend_source,
-                cast(aggregated.spend_date as {{ dbt.type_string() }}),
+                cast(aggregated.spend_date as string),
                 aggregated.channel,
                 coalesce(aggregated.source_channel, ''),
                 coalesce(aggregated.campaign_id, ''),

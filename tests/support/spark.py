@@ -1,0 +1,145 @@
+"""Spark test helpers: a Spark warehouse under a test folder, dbt on the ``spark`` target.
+
+Two ways to run dbt on Spark, both real dbt builds:
+- ``dbt_spark_cli``: the dbt CLI in a subprocess (its own JVM), as the pipeline runs it;
+- ``in_one_jvm``: a child process (``run_in_spark``) that writes raw tables and calls dbt's
+  Python entry point (``dbtRunner``) several times in ONE JVM (dbt-spark's session method
+  reuses the process's Spark session), so a test with many dbt steps pays Spark's start-up
+  once. Only one of them holds a warehouse's metastore at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Callable, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from orchestration.dbt_cli import dbt_executable
+from orchestration.settings import REPO_ROOT
+
+SPARK_GROUP = "spark"
+
+
+def spark_env(root: Path, **extra: str) -> dict[str, str]:
+    """The environment of a Spark warehouse (and its working DuckDB file) under ``root``."""
+    env = {
+        **os.environ,
+        "CLM_SPARK_WAREHOUSE_DIR": str(root / "spark"),
+        "CLM_DUCKDB_PATH": str(root / "clm.duckdb"),
+        "DBT_PROFILES_DIR": str(REPO_ROOT),
+        "DBT_TARGET_PATH": str(root / "target"),
+        "DBT_LOG_PATH": str(root / "logs"),
+        **extra,
+    }
+    env.pop("CLM_AS_OF_DATE", None)
+    return env
+
+
+@contextmanager
+def environment(env: Mapping[str, str]):
+    """``os.environ`` replaced by ``env`` for the block (``run_in_spark`` copies os.environ)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def spark_vars(env: Mapping[str, str], extra: Mapping[str, Any] | None = None) -> str:
+    """``--vars`` for the spark target: the Spark conf of ``env``'s settings, plus ``extra``."""
+    from orchestration.engines.spark import dbt_vars
+
+    return json.dumps({**dbt_vars(env), **(extra or {})})
+
+
+def dbt_spark_cli(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``dbt <args> --target spark`` in a subprocess."""
+    return subprocess.run(
+        [
+            dbt_executable(),
+            *args,
+            "--target",
+            "spark",
+            "--vars",
+            spark_vars(env),
+            "--project-dir",
+            str(REPO_ROOT),
+        ],
+        cwd=REPO_ROOT,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+
+
+def run_results(target: Path) -> dict[str, dict[str, Any]]:
+    """``target/run_results.json`` by node: unique_id -> {status, message}."""
+    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
+    return {
+        result["unique_id"]: {"status": result["status"], "message": result.get("message")}
+        for result in results["results"]
+    }
+
+
+def invoke(*args: str, extra_vars: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """In the Spark child: ``dbt <args> --target spark`` through dbtRunner (this JVM)."""
+    from dbt.cli.main import dbtRunner
+
+    result = dbtRunner().invoke(
+        [
+            *args,
+            "--target",
+            "spark",
+            "--vars",
+            spark_vars(os.environ, extra_vars),
+            "--project-dir",
+            str(REPO_ROOT),
+            "--profiles-dir",
+            str(REPO_ROOT),
+        ]
+    )
+    statuses = {}
+    if result.result is not None and hasattr(result.result, "results"):
+        statuses = {
+            node.node.unique_id: {"status": str(node.status), "message": node.message}
+            for node in result.result.results
+        }
+    error = None if result.exception is None else str(result.exception)
+    return {"success": result.success, "nodes": statuses, "error": error}
+
+
+def mirror_in_session(spark: Any, duckdb_path: Path, folder: Path) -> dict[str, int]:
+    """In the Spark child: the DuckDB file's raw layer -> Spark's raw tables (this JVM)."""
+    from orchestration.engines.spark_raw import export_raw, write_raw_tables
+
+    folder.mkdir(parents=True, exist_ok=True)
+    files = export_raw(duckdb_path, folder)
+    return write_raw_tables(spark, {name: str(path) for name, path in files.items()})
+
+
+def in_one_jvm(steps: Callable[[Any], Any]) -> Any:
+    """Run ``steps(spark)`` in a Spark child process (one JVM for all its dbt calls)."""
+    from orchestration.engines.spark import run_in_spark
+
+    return run_in_spark(_with_session, steps)
+
+
+def _with_session(steps: Callable[[Any], Any]) -> Any:
+    from orchestration.engines.spark import spark_session
+
+    with spark_session() as spark:
+        return steps(spark)
+
+
+def now() -> datetime:
+    """The current time in UTC without a zone (how both engines store snapshot times)."""
+    return datetime.now(UTC).replace(tzinfo=None)
