@@ -52,11 +52,14 @@ java:  ## Java 17 for Spark (openjdk-17-jre-headless via apt-get; only when java
 $(DAGSTER_HOME)/dagster.yaml: | $(STAMP)
 	@$(BIN)/python -c "from orchestration.preflight import prepare_dagster_home; prepare_dagster_home()"
 
-manifest: $(STAMP)  ## parse the dbt project (target/manifest.json) for Dagster, with the settings in force
+# Spark's packages only when the pipeline runs on Spark (CLM_ENGINE=spark, docs/spark.md).
+ENGINE_DEPS := $(if $(filter spark,$(CLM_ENGINE)),$(SPARK_STAMP))
+
+manifest: $(STAMP) $(ENGINE_DEPS)  ## parse the dbt project (target/manifest.json) for Dagster, with the settings in force
 	@$(BIN)/python -m orchestration.dbt_cli
 
 # `clm run` checks the settings, takes the run lock and parses the dbt project itself (once).
-run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml  ## the main job end to end: sample data if the default landing/ is empty, load, build, validate, predict, publish
+run: $(STAMP) $(ENGINE_DEPS) $(DAGSTER_HOME)/dagster.yaml  ## the main job end to end: sample data if the default landing/ is empty, load, build, validate, predict, publish
 	@$(BIN)/clm run
 
 test: $(STAMP) browser spark  ## the whole test suite: lint, dbt parse, pytest (unit, integration, faults, end to end)
@@ -66,7 +69,7 @@ test: $(STAMP) browser spark  ## the whole test suite: lint, dbt parse, pytest (
 	$(BIN)/python -m orchestration.dbt_cli
 	$(BIN)/pytest
 
-dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml manifest  ## open the Dagster UI on http://127.0.0.1:3000
+dev: $(STAMP) $(ENGINE_DEPS) $(DAGSTER_HOME)/dagster.yaml manifest  ## open the Dagster UI on http://127.0.0.1:3000
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000
 
 lint: $(STAMP)  ## ruff and sqlfluff

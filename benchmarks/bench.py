@@ -39,6 +39,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+ENGINES = ("duckdb", "spark")
 PARTS = ("generate", "run", "increment", "dbt-overhead", "clv", "lifetimes")
 # lifetimes 0.11.3 (2020) with the newest pandas / numpy / scipy it works with on Python 3.11.
 LIFETIMES_PINS = ("lifetimes==0.11.3", "pandas==1.5.3", "numpy==1.26.4", "scipy==1.11.4")
@@ -508,6 +509,45 @@ def run_tier(tier: str, args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def run_engine_tier(tier: str, engine: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The full run of one tier with ``CLM_ENGINE=engine`` (docs/spark.md, "Benchmarks"), in
+    its own folder: generate, then ``clm run``."""
+    tier_dir = args.work_dir / f"{tier}-{engine}"
+    shutil.rmtree(tier_dir, ignore_errors=True)
+    (tier_dir / "dagster_home").mkdir(parents=True)
+    env = {**tier_env(tier_dir), "CLM_ENGINE": engine,
+           "CLM_SPARK_WAREHOUSE_DIR": str(tier_dir / "warehouse" / "spark")}  # fmt: skip
+    if not args.quiet:
+        print(f"[{tier} on {engine}] generate, clm run (full)")
+    out: dict[str, Any] = {"generate": generate(tier, tier_dir, env, args.seed, day_after=False)}
+    out["full_run"] = pipeline_run("full_run", env, tier_dir, tier_dir / "dagster_home")
+    return out
+
+
+def engines_markdown(results: dict[str, Any]) -> list[str]:
+    """Full run per tier and engine: DuckDB (the tiers above) next to the other engines."""
+    if not results.get("engines"):
+        return []
+    engines = {"duckdb": results["tiers"], **results["engines"]}
+    lines = ["", "## Full run per engine (`CLM_ENGINE`)", "",
+             "| tier | engine | run wall s | run CPU s | peak RSS tree MB | exit code "
+             "| outside steps s | load s | dbt s | CLV s | checks s | publish s |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    tiers = dict.fromkeys(t for per_tier in engines.values() for t in per_tier)
+    for tier in tiers:
+        for engine, per_tier in engines.items():
+            run = (per_tier.get(tier) or {}).get("full_run")
+            if not run:
+                continue
+            ph = run.get("phases", {})
+            lines.append("| " + " | ".join(_cell(v) for v in (
+                tier, engine, run.get("wall_s"), run.get("cpu_s"), run.get("peak_tree_rss_mb"),
+                run.get("exit_code"), ph.get("outside_steps"), ph.get("load"), ph.get("dbt"),
+                ph.get("clv"), ph.get("checks"), ph.get("publish"),
+            )) + " |")  # fmt: skip
+    return lines
+
+
 # -- the report ---------------------------------------------------------------------------------
 def scaling(tiers: dict[str, Any]) -> list[dict[str, Any]]:
     """Time and memory vs landing rows, tier by tier, with the marginal cost per million rows."""
@@ -635,6 +675,7 @@ def markdown(results: dict[str, Any]) -> str:
             "tier", "landing_rows", "wall_s", "cpu_s", "peak_tree_rss_mb",
             "marginal_cpu_s_per_million_rows",
         )) + " |")  # fmt: skip
+    lines += engines_markdown(results)
     for tier, reason in results.get("not_run", {}).items():
         lines += ["", f"Tier {tier} not run: {reason}"]
     return "\n".join(lines) + "\n"
@@ -660,6 +701,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
     parser.add_argument("--machine", default=socket.gethostname(), help="name in the file name")
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument(
+        "--engines", nargs="+", default=["duckdb"], choices=ENGINES,
+        help="CLM_ENGINE of the runs; other engines than duckdb time the full run only",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     args.work_dir = args.work_dir.resolve()
     results: dict[str, Any] = {
@@ -673,7 +718,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in args.machine)
     stem = args.out / f"{results['started_at'][:10]}-{safe}"
     for tier in args.tiers:
-        results["tiers"][tier] = run_tier(tier, args)
+        if "duckdb" in args.engines:
+            results["tiers"][tier] = run_tier(tier, args)
+        for engine in (e for e in args.engines if e != "duckdb"):
+            engines = results.setdefault("engines", {}).setdefault(engine, {})
+            engines[tier] = run_engine_tier(tier, engine, args)
         write_results(results, args.tiers, stem)  # after every tier: a long run loses nothing
     print(f"wrote {stem}.json and .md")
     return 0

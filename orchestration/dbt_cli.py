@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from orchestration.settings import REPO_ROOT, dbt_vars, get_settings
+from orchestration.settings import value as settings_value
 
 # dbt's colour codes, kept out of logs and error text.
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -37,10 +38,18 @@ def vars_argument() -> list[str]:
     """``--vars`` for every dbt call: the KPI settings and the warehouse path, validated.
 
     Parse and build get the same vars, so the build reuses the parse (dbt's partial parsing
-    re-parses everything when the vars change).
+    re-parses everything when the vars change). With ``CLM_ENGINE=spark`` it starts with
+    ``--target spark`` and the vars carry the Spark configuration (docs/spark.md): every dbt
+    call (``run_dbt``, the Dagster dbt assets, the manifest's parse) goes through here.
     """
     values = {**dbt_vars(), "clm_duckdb_path": str(get_settings().duckdb_path)}
-    return ["--vars", json.dumps(values, sort_keys=True)]
+    target: list[str] = []
+    if settings_value("CLM_ENGINE") == "spark":
+        from orchestration.engines import spark  # no pyspark import: configuration only
+
+        values.update(spark.dbt_vars())
+        target = ["--target", "spark"]
+    return [*target, "--vars", json.dumps(values, sort_keys=True)]
 
 
 def run_dbt(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -107,6 +107,9 @@ class PublishOptions:
     pseudonymisation_key: bytes | None = None
     # "schema.table" -> personal columns, replaced by a keyed hash when a key is given.
     pii_columns: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # What ``meta.publication.source_path`` names; None = the working file (on Spark: the Spark
+    # warehouse folder the marts were staged from, orchestration/engines/spark_publish.py).
+    source_label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -530,7 +533,7 @@ def _write_meta(
             as_of_source,
             options.reporting_currency,
             published_at,
-            str(source),
+            options.source_label or str(source),
             len(build.tables),
             options.storage_version,
             options.pseudonymisation_key is not None,

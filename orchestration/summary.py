@@ -147,15 +147,20 @@ def _fill(summary: RunSummary) -> None:
                 summary.rows_loaded,
                 summary.rows_rejected,
             ) = (int(value) for value in loads)
-        summary.rows_quarantined = _scalar(
-            con, "select count(*) from intermediate.int_quarantined_rows_unioned"
-        )
+        quarantined, kpis = "intermediate.int_quarantined_rows_unioned", "marts.kpi_monthly"
+        if setting_value("CLM_ENGINE") == "spark":
+            # The models are Spark tables: read their Parquet files (docs/spark.md).
+            from orchestration.engines.spark_publish import parquet_relation
+
+            quarantined = parquet_relation(*quarantined.split(".")) or quarantined
+            kpis = parquet_relation(*kpis.split(".")) or kpis
+        summary.rows_quarantined = _scalar(con, f"select count(*) from {quarantined}")
         if not summary.succeeded:
             # The marts may be half rebuilt or from an earlier run: no KPIs under FAILED.
             return
         try:
             cursor = con.execute(
-                "select * from marts.kpi_monthly where orders > 0 order by month desc limit 1"
+                f"select * from {kpis} where orders > 0 order by month desc limit 1"
             )
             row = cursor.fetchone()
             if row:

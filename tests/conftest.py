@@ -13,6 +13,28 @@ import pytest
 
 from orchestration.settings import REPO_ROOT
 
+
+def _main_module_for_pyspark() -> None:
+    """With pyspark installed (`make spark`), Great Expectations imports pyspark's Spark Connect
+    client, which takes a ``__main__`` without ``__spec__`` or ``__file__`` (pytest-xdist's
+    workers) for its doctest runner and calls ``sys.exit(0)`` when Spark Connect's own packages
+    are missing. A spec names the package as the main module instead; ``spawn`` children (the
+    Spark steps) then import it as their ``__mp_main__``, which is harmless."""
+    import importlib.util
+    import sys
+
+    main = sys.modules.get("__main__")
+    if (
+        main is not None
+        and getattr(main, "__spec__", None) is None
+        and not hasattr(main, "__file__")
+        and not hasattr(sys, "ps1")
+    ):
+        main.__spec__ = importlib.util.find_spec("orchestration")
+
+
+_main_module_for_pyspark()
+
 ISOLATED_VARIABLES = (
     "CLM_LANDING_DIR",
     "CLM_DUCKDB_PATH",
@@ -26,6 +48,8 @@ ISOLATED_VARIABLES = (
     "CLM_CSV_ENCODING",
     "CLM_CURRENCY_RATE_FALLBACK",
     "CLM_MAX_TEXT_LENGTH",
+    "CLM_ENGINE",
+    "CLM_SPARK_WAREHOUSE_DIR",
 )
 
 

@@ -72,6 +72,10 @@ def spark_conf(environ: Mapping[str, str] | None = None) -> dict[str, str]:
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.shuffle.partitions": SHUFFLE_PARTITIONS,
+        # Adaptive execution off: with it, a `union all` of literal rows (dbt's unit-test
+        # fixtures) fails in local mode with "ClassCastException: cannot assign instance of
+        # scala.collection.generic.DefaultSerializationProxy to field UnionExec.children".
+        "spark.sql.adaptive.enabled": "false",
         # Parquet timestamps as INT64 microseconds (not Spark's legacy INT96), which every
         # Parquet reader (DuckDB's read_parquet, pandas) understands.
         "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
@@ -123,6 +127,9 @@ def run_in_spark(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 def _call(function: Callable[..., T], args: tuple, kwargs: dict, environ: dict[str, str]) -> T:
     os.environ.clear()
     os.environ.update(environ)
+    from orchestration.engines.spark_child import log_output
+
+    log_output()  # the JVM's and pyspark's output to logs/spark.log, not the terminal
     try:
         return function(*args, **kwargs)
     finally:

@@ -101,6 +101,9 @@ FOREIGN_SETTINGS = (
     "CLM_ALERT_SMTP_HOST",
     "DAGSTER_HOME",
     "DBT_TARGET_PATH",
+    # A shell set for Spark would move the DuckDB runs onto Spark (docs/spark.md).
+    "CLM_ENGINE",
+    "CLM_SPARK_WAREHOUSE_DIR",
 )
 
 

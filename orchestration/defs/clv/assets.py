@@ -59,15 +59,27 @@ def clv_model(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
 
     settings = get_settings().dbt_vars()
     weeks = holdout_weeks()
-    with connect() as con:
-        as_of_date = con.execute("select as_of_date from intermediate.int_as_of_date").fetchone()[0]
-        result = run_clv(
-            con,
-            as_of_date,
+    if registry.value("CLM_ENGINE") == "spark":
+        # Inputs read from and outputs written to Spark tables (docs/spark.md).
+        from orchestration.engines.spark_clv import run_clv_on_spark
+
+        result = run_clv_on_spark(
             horizon_months=int(settings["clv_horizon_months"]),
             monthly_discount_rate=float(settings["clv_monthly_discount_rate"]),
             holdout_weeks=weeks,
         )
+    else:
+        with connect() as con:
+            as_of_date = con.execute(
+                "select as_of_date from intermediate.int_as_of_date"
+            ).fetchone()[0]
+            result = run_clv(
+                con,
+                as_of_date,
+                horizon_months=int(settings["clv_horizon_months"]),
+                monthly_discount_rate=float(settings["clv_monthly_discount_rate"]),
+                holdout_weeks=weeks,
+            )
     if not result.converged:
         context.log.warning(f"CLV model did not converge or was not fitted: {result.reason}")
     elif result.reason:

@@ -13,6 +13,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.dbt_cli import vars_argument
 from orchestration.defs.dbt.project import dbt_project, translator
+from orchestration.settings import value as setting_value
 
 AFTER_CLV_SELECTION = "source:clv.customer_clv_predictions+"
 
@@ -50,6 +51,13 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]
 )
 def dbt_warehouse(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     """Seeds, snapshots, staging, intermediate and marts up to the CLV model's inputs."""
+    if setting_value("CLM_ENGINE") == "spark":
+        # Raw is loaded into the working DuckDB file by each source's step; Spark's raw tables
+        # are mirrored from it once, after every load, in one JVM (docs/spark.md).
+        from orchestration.engines.spark_raw import mirror_raw_to_spark
+
+        rows = mirror_raw_to_spark()
+        context.log.info(f"raw mirrored to Spark: {sum(rows.values()):,} rows, {len(rows)} tables")
     yield from _build(context, dbt)
 
 

@@ -1,11 +1,13 @@
 """Write-audit-publish: copy the marts to the BI file after every blocking check passed."""
 
 import json
+from functools import partial
 
 from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, asset
 
 from orchestration.defs.dbt.project import dbt_project
 from orchestration.settings import get_settings
+from orchestration.settings import value as setting_value
 
 BI_ASSET_KEY = AssetKey(["bi", "marts"])
 # Python assets that write into schema `marts` besides dbt.
@@ -77,7 +79,14 @@ def bi_marts(context: AssetExecutionContext) -> MaterializeResult:
             reporting_currency=settings.dbt_vars().get("reporting_currency") or None,
             manifest_path=dbt_project.manifest_path,
         )
-        result = publish_marts(
+        if setting_value("CLM_ENGINE") == "spark":
+            # The validated Spark marts, read as Parquet (docs/spark.md, "What BI tools see").
+            from orchestration.engines.spark_publish import publish_spark_marts
+
+            publish = partial(publish_spark_marts, manifest_path=dbt_project.manifest_path)
+        else:
+            publish = publish_marts
+        result = publish(
             settings.duckdb_path,
             settings.bi_duckdb_path,
             validation_passed=not failures,

@@ -22,6 +22,7 @@ from dagster import (
 from orchestration.defs.dbt.project import dbt_project
 from orchestration.quality.rules import SUITES, Suite
 from orchestration.settings import get_settings
+from orchestration.settings import value as setting_value
 
 
 def _manifest() -> dict:
@@ -70,9 +71,13 @@ def _suite_check(suite: Suite, home: str) -> AssetChecksDefinition:
         description=f"Great Expectations suite `{suite.name}`: {suite.description}",
     )
     def _check(context: AssetCheckExecutionContext) -> AssetCheckResult:
-        from orchestration.quality.runner import validate_suite
+        if setting_value("CLM_ENGINE") == "spark":
+            # GE's Spark data source on the Spark tables (docs/spark.md).
+            from orchestration.engines.spark_quality import validate_suite_on_spark as validate
+        else:
+            from orchestration.quality.runner import validate_suite as validate
 
-        result = validate_suite(suite.name, get_settings().duckdb_path, run_id=context.run.run_id)
+        result = validate(suite.name, get_settings().duckdb_path, run_id=context.run.run_id)
         context.log.info(result.summary())
         failed = [o for o in result.outcomes if not o.success]
         blocking = bool(result.error or result.blocking_failures)
