@@ -14,7 +14,7 @@ export DBT_PROJECT_DIR ?= $(CURDIR)
 # The venv first on PATH, so every tool (dagster-dbt looks up `dbt`) is the pinned one.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test dev lint format manifest docs generate clean lock help bench browser spark java
+.PHONY: run test test-spark dev lint format manifest docs generate clean lock help bench browser spark java
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -62,12 +62,18 @@ manifest: $(STAMP) $(ENGINE_DEPS)  ## parse the dbt project (target/manifest.jso
 run: $(STAMP) $(ENGINE_DEPS) $(DAGSTER_HOME)/dagster.yaml  ## the main job end to end: sample data if the default landing/ is empty, load, build, validate, predict, publish
 	@$(BIN)/clm run
 
-test: $(STAMP) browser spark  ## the whole test suite: lint, dbt parse, pytest (unit, integration, faults, end to end)
+# The Spark engine is not complete yet (docs/spark.md, "What does not work on Spark yet") and its
+# builds take longer than the whole DuckDB suite, so its tests (marker spark) run in
+# `make test-spark`, not in `make test`; they move back into `make test` once Spark builds fully.
+test: $(STAMP) browser  ## the whole test suite: lint, dbt parse, pytest (unit, integration, faults, end to end)
 	$(BIN)/ruff check orchestration tools benchmarks tests
 	$(BIN)/ruff format --check orchestration tools benchmarks tests
 	$(BIN)/sqlfluff lint $(SQL_DIRS)
 	$(BIN)/python -m orchestration.dbt_cli
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not spark"
+
+test-spark: $(STAMP) spark  ## the Spark engine's tests (marker spark): one xs build on Spark, snapshots and staging history
+	$(BIN)/pytest -m spark
 
 dev: $(STAMP) $(ENGINE_DEPS) $(DAGSTER_HOME)/dagster.yaml manifest  ## open the Dagster UI on http://127.0.0.1:3000
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000
