@@ -129,3 +129,13 @@ def test_clm_run_again_loads_nothing_new_and_prints_the_summary(first_run):
     assert f"published for BI: {root / 'warehouse' / 'bi.duckdb'}" in summary
     assert f"warehouse: {root / 'warehouse' / 'clm.duckdb'}" in summary
     assert "latest month" in summary and "net_revenue" in summary
+
+    # That run published and recorded what it was computed from; with nothing changed since,
+    # the next `clm run` says so and runs nothing (no dbt, no Dagster run).
+    again = subprocess.run(
+        [str(clm), "run"], env={**clean_env, **env}, capture_output=True, text=True, timeout=900
+    )
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "» nothing new since run " in again.stdout
+    assert "clm run summary" not in again.stdout
+    assert "dbt parse" not in again.stdout

@@ -72,7 +72,10 @@ def _suite_check(suite: Suite, home: str) -> AssetChecksDefinition:
     def _check(context: AssetCheckExecutionContext) -> AssetCheckResult:
         from orchestration.quality.runner import validate_suite
 
-        result = validate_suite(suite.name, get_settings().duckdb_path, run_id=context.run.run_id)
+        # Data Docs: rendered once after the run's last step (data_docs.py), not per suite.
+        result = validate_suite(
+            suite.name, get_settings().duckdb_path, run_id=context.run.run_id, data_docs=False
+        )
         context.log.info(result.summary())
         failed = [o for o in result.outcomes if not o.success]
         blocking = bool(result.error or result.blocking_failures)
