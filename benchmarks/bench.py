@@ -691,7 +691,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__)
     parser.add_argument("--tiers", nargs="+", default=["xs", "s", "m", "l"])
-    parser.add_argument("--increment-tiers", nargs="*", default=["m", "l"])
+    parser.add_argument("--increment-tiers", nargs="*", default=["xs", "s", "m", "l"])
     parser.add_argument("--parts", nargs="+", default=list(PARTS), choices=PARTS)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--work-dir", type=Path, default=REPO / "benchmarks" / ".work")
