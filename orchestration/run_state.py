@@ -6,8 +6,8 @@ published result is a function of, beside the warehouse file (``<warehouse>.last
 - the landing folder: every file's path, size and modification time;
 - every setting's value in force (``settings.registry()``: KPI vars, as-of date, thresholds…);
 - the code: the contents of the dbt project (models, macros, seeds, snapshots, data tests,
-  ``dbt_project.yml``, ``profiles.yml``), the orchestration package, the GE configuration and
-  the lock file of installed versions;
+  ``dbt_project.yml``, ``profiles.yml``), the orchestration package, the GE project (also when
+  ``CLM_GX_PROJECT_DIR`` is elsewhere) and the lock file of installed versions;
 - the files the run reads or writes besides landing: the warehouse (and its WAL), the BI file,
   its Parquet copies' ``current`` folder and the tombstone file (``clm erase`` changes the warehouse and the tombstones, a load by
   hand or a deleted BI file changes them too);
@@ -89,6 +89,18 @@ def code_digest(root: Path = REPO_ROOT, paths: Iterable[str] = CODE_PATHS) -> st
     return digest.hexdigest()
 
 
+def _expectations_digest() -> str | None:
+    """The GE project's digest when ``CLM_GX_PROJECT_DIR`` points outside the repository (inside,
+    ``code_digest`` covers it)."""
+    try:
+        folder = Path(settings_registry.value("CLM_GX_PROJECT_DIR")).resolve()
+    except Exception:  # noqa: BLE001 - an unreadable setting is caught by the run itself
+        return None
+    if folder.is_relative_to(REPO_ROOT) or not folder.is_dir():
+        return None
+    return code_digest(folder.parent, [folder.name])
+
+
 def landing_listing(landing: Path) -> list[list[Any]]:
     """Every file under the landing folder: relative path, size, modification time (ns)."""
     if not landing.is_dir():
@@ -132,7 +144,7 @@ def fingerprint(current: Settings) -> dict[str, Any]:
         "version": STATE_VERSION,
         "landing": landing_listing(current.landing_dir),
         "settings": settings_digest(),
-        "code": code_digest(),
+        "code": [code_digest(), _expectations_digest()],
         "files": {
             "warehouse": _stat(warehouse),
             "warehouse_wal": _stat(warehouse.with_name(warehouse.name + ".wal")),

@@ -129,3 +129,17 @@ def test_an_as_of_date_from_the_clock_holds_only_that_day(isolated_env: Path) ->
     assert run_state.changes(get_settings(), today=today)[1] == []
     differs = run_state.changes(get_settings(), today=today + timedelta(days=1))[1]
     assert differs == ["the date (the as-of date is today's)"]
+
+
+def test_a_changed_ge_project_outside_the_repository_is_new(
+    published: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path_factory.mktemp("gx_project")
+    (project / "gx").mkdir()
+    suite = project / "gx" / "suite.json"
+    suite.write_text("{}", encoding="utf-8")
+    monkeypatch.setenv("CLM_GX_PROJECT_DIR", str(project))
+    run_state.record_published(get_settings(), "run-2")
+    assert run_state.changes(get_settings())[1] == []
+    suite.write_text('{"expectations": []}', encoding="utf-8")
+    assert run_state.changes(get_settings())[1] == ["code or dbt project"]
