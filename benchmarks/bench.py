@@ -680,6 +680,11 @@ def markdown(results: dict[str, Any]) -> str:
             "tier", "landing_rows", "wall_s", "cpu_s", "peak_tree_rss_mb",
             "marginal_cpu_s_per_million_rows",
         )) + " |")  # fmt: skip
+    for tier, r in results["tiers"].items():
+        stopped = r.get("full_run_stopped")  # a run stopped by hand, recorded from its steps
+        if stopped:
+            done = ", ".join(f"{s['step']} {_cell(s['wall_s'])} s" for s in stopped["steps"])
+            lines += ["", f"Tier {tier}: {stopped['note']} Steps done: {done}."]
     for tier, reason in results.get("not_run", {}).items():
         lines += ["", f"Tier {tier} not run: {reason}"]
     return "\n".join(lines) + "\n"
