@@ -95,7 +95,7 @@ generate: $(STAMP)  ## sample data into $$CLM_LANDING_DIR (default landing/), sc
 
 # Tiers to benchmark and those that also get a daily incremental run (make bench TIERS="xs s").
 TIERS ?= xs s m l
-INCREMENT_TIERS ?= m l
+INCREMENT_TIERS ?= xs s m l
 bench: $(STAMP) manifest  ## benchmark each tier (TIERS="xs s m l"): benchmarks/results/<date>-<machine>.json + .md
 	nice -n 10 $(BIN)/python -m benchmarks.bench --tiers $(TIERS) --increment-tiers $(INCREMENT_TIERS)
 

@@ -115,6 +115,9 @@ def measure(
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
         "peak_tree_rss_mb": round(peak / 2**20, 1),
         "max_process_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        # The machine's 1-minute load average when the command ended: on a shared machine
+        # wall seconds stretch with it (compare CPU seconds and ratios).
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "log": str(log),
     }
 
@@ -207,16 +210,21 @@ def pipeline_run(
     name: str, env: dict[str, str], tier_dir: Path, dagster_home: Path
 ) -> dict[str, Any]:
     """``clm run`` measured, with its steps, phases and dbt models."""
+    previous_run_id, _ = dagster_steps(dagster_home)
     result = measure([BIN / "clm", "run"], env, tier_dir / f"{name}.log")
     run_id, steps = dagster_steps(dagster_home)
+    if run_id == previous_run_id:  # `clm run` found nothing new and started no Dagster run
+        run_id, steps = None, []
     phases: dict[str, float] = {}
     for step in steps:
         phases[step["phase"]] = round(phases.get(step["phase"], 0.0) + step["wall_s"], 2)
     # Before the first step: dbt parse, Dagster start-up and definitions loading.
     phases["outside_steps"] = round(result["wall_s"] - sum(s["wall_s"] for s in steps), 2)
     summary = _summary_lines(Path(result["log"]))
+    nothing_new = any(line.startswith("» nothing new since run") for line in summary)
     return {**result, "run_id": run_id, "phases": phases, "steps": steps,
-            "dbt": dbt_results(run_id), "summary": summary}  # fmt: skip
+            "dbt": dbt_results(run_id), "summary": summary,
+            "skipped_nothing_new": nothing_new}  # fmt: skip
 
 
 def _summary_lines(log: Path, keep: int = 12) -> list[str]:
@@ -315,6 +323,10 @@ def dbt_overhead(tier_dir: Path, env: dict[str, str]) -> dict[str, Any]:
     out["ratio_dbt_build_to_direct"] = round(out["dbt_build"]["wall_s"] / direct, 2)
     out["ratio_cpu_dbt_run_to_direct"] = round(
         out["dbt_run"]["cpu_s"] / (out["direct_sql"]["cpu_s"] or float("nan")), 2
+    )
+    # On a shared machine the wall ratios follow the load; the CPU ratios much less.
+    out["ratio_cpu_dbt_build_to_direct"] = round(
+        out["dbt_build"]["cpu_s"] / (out["direct_sql"]["cpu_s"] or float("nan")), 2
     )
     return out
 
@@ -443,6 +455,7 @@ def tier_env(tier_dir: Path) -> dict[str, str]:
         "CLM_DUCKDB_PATH": str(tier_dir / "warehouse" / "clm.duckdb"),
         "CLM_BI_DUCKDB_PATH": str(tier_dir / "warehouse" / "bi.duckdb"),
         "DAGSTER_HOME": str(tier_dir / "dagster_home"),
+        "CLM_ALERT_LOG_PATH": str(tier_dir / "warehouse" / "alerts.jsonl"),
         "DBT_PROFILES_DIR": str(REPO),
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         "NO_COLOR": "1",
@@ -470,6 +483,14 @@ def generate(tier: str, tier_dir: Path, env: dict[str, str], seed: int, day_afte
     return result
 
 
+def _save_partial(args: argparse.Namespace, tier: str, out: dict[str, Any]) -> None:
+    """Write what a tier measured so far (marked ``partial``): a long tier that does not finish
+    still leaves its first parts on record."""
+    save = getattr(args, "save_partial", None)
+    if save is not None:
+        save(tier, {**out, "partial": True})
+
+
 def run_tier(tier: str, args: argparse.Namespace) -> dict[str, Any]:
     """Every measurement of one tier, in a fresh folder."""
     tier_dir = args.work_dir / tier
@@ -481,10 +502,12 @@ def run_tier(tier: str, args: argparse.Namespace) -> dict[str, Any]:
     say = print if not args.quiet else (lambda *_: None)
     say(f"[{tier}] generate")
     out["generate"] = generate(tier, tier_dir, env, args.seed, day_after=False)
+    _save_partial(args, tier, out)
     if "run" not in parts:
         return out
     say(f"[{tier}] clm run (full)")
     out["full_run"] = pipeline_run("full_run", env, tier_dir, tier_dir / "dagster_home")
+    _save_partial(args, tier, out)
     if "increment" in parts and tier in args.increment_tiers:
         say(f"[{tier}] day-after increment, clm run, clm run with nothing new")
         out["increment_generate"] = generate(tier, tier_dir, env, args.seed, day_after=True)
@@ -494,12 +517,14 @@ def run_tier(tier: str, args: argparse.Namespace) -> dict[str, Any]:
         out["nothing_new_run"] = pipeline_run(
             "nothing_new_run", env, tier_dir, tier_dir / "dagster_home"
         )
+        _save_partial(args, tier, out)
     if "clv" in parts:
         say(f"[{tier}] CLV inputs + fit vs lifetimes")
         try:
             out["clv"] = clv_comparison(tier_dir, env, args.work_dir, "lifetimes" in parts)
         except Exception as error:  # a benchmark part failing must not lose the others
             out["clv"] = {"error": f"{type(error).__name__}: {error}"}
+        _save_partial(args, tier, out)
     if "dbt-overhead" in parts:
         say(f"[{tier}] dbt overhead")
         try:
@@ -609,45 +634,65 @@ def markdown(results: dict[str, Any]) -> str:
         f"# Benchmark {results['started_at'][:10]} on {m['hostname']}",
         "",
         f"{m['cpus']} cores ({m['cpu_model']}), {m['memory_mb']:,} MB, Python {m['python']}, "
-        f"commit {m['commit']}, load average at start {m['load_average_at_start']}. "
+        f"commit {m['commit']}, load average at start {m['load_average_at_start']}, "
+        f"at end {m.get('load_average_at_end', '–')}. "
         "Wall times depend on the load of the machine; CPU seconds and ratios less so.",
+        "",
+        *(
+            f"Merged: tiers {', '.join(f['tiers'])} from `{f['file']}` (commit {f['commit']}, "
+            f"{f['started_at']} to {f['finished_at']}, load average {f['load_average_at_start']} "
+            f"at start, {f['load_average_at_end']} at end)."
+            for f in m.get("merged_from", [])
+        ),
         "",
         "## Full run per tier (`clm run` on freshly generated data)",
         "",
         "| tier | landing rows | generate s | run wall s | run CPU s | peak RSS tree MB "
-        "| outside steps s | load s | dbt s | CLV s | checks s | publish s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| outside steps s | load s | dbt s | CLV s | checks s | publish s | load avg |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for tier, r in results["tiers"].items():
         run = r.get("full_run") or {}
         ph = run.get("phases", {})
         lines.append("| " + " | ".join(_cell(v) for v in (
-            tier, r["generate"].get("rows"), r["generate"]["wall_s"], run.get("wall_s"),
+            tier + (" (partial)" if r.get("partial") else ""), r["generate"].get("rows"),
+            r["generate"]["wall_s"], run.get("wall_s"),
             run.get("cpu_s"), run.get("peak_tree_rss_mb"), ph.get("outside_steps"),
             ph.get("load"), ph.get("dbt"), ph.get("clv"), ph.get("checks"), ph.get("publish"),
+            run.get("load_average_1m"),
         )) + " |")  # fmt: skip
     incremental = {t: r for t, r in results["tiers"].items() if r.get("incremental_run")}
     if incremental:
         lines += ["", "## Daily incremental run (one more day of files after the full run)", "",
                   "| tier | new rows | run wall s | run CPU s | peak RSS tree MB "
-                  "| nothing-new run wall s |", "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+                  "| outside steps s | load s | dbt s | checks s "
+                  "| nothing-new run wall s | nothing-new CPU s | nothing new said |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]  # fmt: skip
         for tier, r in incremental.items():
             inc, none = r["incremental_run"], r.get("nothing_new_run") or {}
+            ph = inc.get("phases", {})
+            said = {True: "yes", False: "no"}.get(none.get("skipped_nothing_new"))
             lines.append("| " + " | ".join(_cell(v) for v in (
                 tier, r["increment_generate"].get("rows"), inc["wall_s"], inc["cpu_s"],
-                inc["peak_tree_rss_mb"], none.get("wall_s"),
+                inc["peak_tree_rss_mb"], ph.get("outside_steps"), ph.get("load"), ph.get("dbt"),
+                ph.get("checks"), none.get("wall_s"), none.get("cpu_s"), said,
             )) + " |")  # fmt: skip
     overhead = {t: r["dbt_overhead"] for t, r in results["tiers"].items()
                 if "dbt_run" in r.get("dbt_overhead", {})}  # fmt: skip
     if overhead:
         lines += ["", "## dbt overhead (same models, same data, one DuckDB session vs dbt)", "",
                   "| tier | models | direct SQL s | dbt run s | dbt build s (with tests) "
-                  "| dbt run / direct | dbt build / direct |", "|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+                  "| dbt run / direct | dbt build / direct | CPU s direct / run / build "
+                  "| CPU dbt run / direct | CPU dbt build / direct |",
+                  "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|"]  # fmt: skip
         for tier, o in overhead.items():
+            cpu = [o[k]["cpu_s"] for k in ("direct_sql", "dbt_run", "dbt_build")]
             lines.append("| " + " | ".join(_cell(v) for v in (
                 tier, o["direct_sql"].get("models"), o["direct_sql"]["wall_s"],
                 o["dbt_run"]["wall_s"], o["dbt_build"]["wall_s"], o["ratio_dbt_run_to_direct"],
-                o["ratio_dbt_build_to_direct"],
+                o["ratio_dbt_build_to_direct"], " / ".join(_cell(c) for c in cpu),
+                round(cpu[1] / cpu[0], 2) if cpu[0] else None,
+                round(cpu[2] / cpu[0], 2) if cpu[0] else None,
             )) + " |")  # fmt: skip
     clv = {t: r["clv"] for t, r in results["tiers"].items() if "ours" in r.get("clv", {})}
     if clv:
@@ -675,6 +720,11 @@ def markdown(results: dict[str, Any]) -> str:
             "tier", "landing_rows", "wall_s", "cpu_s", "peak_tree_rss_mb",
             "marginal_cpu_s_per_million_rows",
         )) + " |")  # fmt: skip
+    for tier, r in results["tiers"].items():
+        stopped = r.get("full_run_stopped")  # a run stopped by hand, recorded from its steps
+        if stopped:
+            done = ", ".join(f"{s['step']} {_cell(s['wall_s'])} s" for s in stopped["steps"])
+            lines += ["", f"Tier {tier}: {stopped['note']} Steps done: {done}."]
     lines += engines_markdown(results)
     for tier, reason in results.get("not_run", {}).items():
         lines += ["", f"Tier {tier} not run: {reason}"]
@@ -688,13 +738,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = direct_sql(Path(argv[1]), Path(argv[2]))
         Path(argv[3]).write_text(json.dumps(result), encoding="utf-8")
         return 0
+    if argv[:1] == ["merge"]:
+        return merge_results(Path(argv[1]), [Path(a) for a in argv[2:]])
     if argv[:1] == ["clv-ours"]:
         result = clv_ours(Path(argv[1]), argv[2])
         Path(argv[3]).write_text(json.dumps(result), encoding="utf-8")
         return 0
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__)
     parser.add_argument("--tiers", nargs="+", default=["xs", "s", "m", "l"])
-    parser.add_argument("--increment-tiers", nargs="*", default=["m", "l"])
+    parser.add_argument("--increment-tiers", nargs="*", default=["xs", "s", "m", "l"])
     parser.add_argument("--parts", nargs="+", default=list(PARTS), choices=PARTS)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--work-dir", type=Path, default=REPO / "benchmarks" / ".work")
@@ -717,6 +769,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in args.machine)
     stem = args.out / f"{results['started_at'][:10]}-{safe}"
+
+    def save_partial(tier: str, partial: dict[str, Any]) -> None:
+        write_results({**results, "tiers": {**results["tiers"], tier: partial}}, args.tiers, stem)
+
+    args.save_partial = save_partial
     for tier in args.tiers:
         if "duckdb" in args.engines:
             results["tiers"][tier] = run_tier(tier, args)
@@ -728,9 +785,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def write_results(results: dict[str, Any], tiers: Sequence[str], stem: Path) -> None:
+def merge_results(stem: Path, paths: Sequence[Path]) -> int:
+    """``merge <stem> a.json b.json …``: the tiers of several results files (e.g. the small tiers
+    and l, run side by side) in one ``<stem>.json`` / ``.md``. Each tier keeps its own
+    measurements; ``machine.merged_from`` names every file with its commit, start and end and
+    load averages, and the Markdown says so."""
+    parts = [json.loads(path.read_text(encoding="utf-8")) for path in paths]
+    merged: dict[str, Any] = {**parts[0], "tiers": {}}
+    merged["machine"] = {**parts[0]["machine"], "merged_from": [
+        {"file": path.name, "tiers": list(part["tiers"]), "commit": part["machine"]["commit"],
+         "started_at": part["started_at"], "finished_at": part.get("finished_at"),
+         "load_average_at_start": part["machine"]["load_average_at_start"],
+         "load_average_at_end": part["machine"].get("load_average_at_end")}
+        for path, part in zip(paths, parts, strict=True)
+    ]}  # fmt: skip
+    for tier in ("xs", "s", "m", "l"):
+        for part in parts:
+            if tier in part["tiers"]:
+                merged["tiers"][tier] = part["tiers"][tier]
+    merged["parts"] = sorted({p for part in parts for p in part["parts"]})
+    unfinished = {t for part in parts for t, why in part.get("not_run", {}).items()
+                  if why == "not finished"}  # fmt: skip
+    write_results(merged, [*merged["tiers"], *sorted(unfinished)], stem, finished=False)
+    print(f"wrote {stem}.json and .md")
+    return 0
+
+
+def write_results(
+    results: dict[str, Any], tiers: Sequence[str], stem: Path, finished: bool = True
+) -> None:
     """``<stem>.json`` and ``<stem>.md`` of the tiers measured so far."""
-    results["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    if finished:
+        results["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        results["machine"]["load_average_at_end"] = [round(v, 2) for v in os.getloadavg()]
     results["scaling"] = scaling(results["tiers"])
     results["not_run"] = {
         t: "not in --tiers" if t not in tiers else "not finished"

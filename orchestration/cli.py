@@ -48,11 +48,18 @@ def _fail(message: str, code: int = 2, *, alert: bool = False) -> None:
     help="Sample-data scale if the default landing folder is empty.",
 )
 @click.option("--seed", default=None, type=int, help="Sample-data seed if it is generated.")
-def run(scale: str | None, seed: int | None) -> None:
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Run even when nothing changed since the last published run.",
+)
+def run(scale: str | None, seed: int | None, force: bool) -> None:
     """Run the whole pipeline headless (the same Dagster job `dagster dev` shows) and summarise.
 
     Exits 1 when the run failed or a blocking check failed (then nothing was published), 2 when
-    it could not start (an invalid setting or path, or another run in progress).
+    it could not start (an invalid setting or path, or another run in progress). When nothing
+    changed since the last published run (landing files, settings, code, warehouse, BI file:
+    ``orchestration/run_state.py``) it says so and stops in seconds, unless ``--force``.
     """
     from orchestration import preflight, run_lock
 
@@ -82,6 +89,21 @@ def run(scale: str | None, seed: int | None) -> None:
     for path in remove_abandoned_temporaries(bi_path.parent, bi_path.name):
         click.echo(f"» removed a leftover of an interrupted publication: {path.name}")
 
+    from orchestration import run_state
+
+    last, differs = run_state.changes(current)
+    if last is not None and not differs and not force:
+        click.echo(
+            f"» nothing new since run {last.run_id} ({last.finished_at}): same landing files, "
+            f"settings, code, warehouse and BI file, so {current.bi_duckdb_path} is already "
+            "what a run would publish. Nothing was run (`clm run --force` runs anyway)."
+        )
+        lock.release()
+        _exit(0)
+    if last is not None and differs:
+        click.echo(f"» changed since the last published run: {', '.join(differs)}")
+    run_state.forget_last_run(current.duckdb_path)
+
     from orchestration.dbt_cli import prepare_manifest
 
     click.echo("» preparing the dbt manifest (dbt parse)")
@@ -109,6 +131,8 @@ def run(scale: str | None, seed: int | None) -> None:
     except Exception as error:  # e.g. the definitions do not load: one message, no traceback
         _fail(f"the pipeline could not start: {type(error).__name__}: {error}", code=1, alert=True)
     summary = build_summary(outcome, elapsed_seconds=time.monotonic() - started)
+    if summary.succeeded and summary.published:
+        run_state.record_published(current, outcome.run_id)
     summary.log_file = log_file
     click.echo(format_summary(summary))
     lock.release()

@@ -7,6 +7,8 @@ dbt_project.yml and profiles.yml, which a unit test keeps equal to the registry'
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import re
@@ -73,10 +75,66 @@ def run_dbt(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return result
 
 
+# What a manifest is parsed from: the dbt project's files (dbt_project.yml's paths).
+PROJECT_FILES = (
+    "dbt_project.yml",
+    "profiles.yml",
+    "packages.yml",
+    "models",
+    "macros",
+    "seeds",
+    "snapshots",
+    "data-tests",
+    "analyses",
+)
+
+
+def manifest_stamp() -> str:
+    """sha256 of everything `dbt parse` reads: the project's files, the ``--vars``, the
+    environment variables models may read (``env_var``: ``CLM_*`` and ``DBT_*``) and dbt's
+    version. Equal stamps parse to the same manifest."""
+    from importlib.metadata import version
+
+    from orchestration.run_state import code_digest
+
+    environment = {k: v for k, v in os.environ.items() if k.startswith(("CLM_", "DBT_"))}
+    parts = {
+        "files": code_digest(REPO_ROOT, PROJECT_FILES),
+        "vars": vars_argument(),
+        "environment": environment,
+        "dbt": version("dbt-core"),
+        "adapter": version("dbt-duckdb"),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
 def prepare_manifest() -> Path:
-    """`dbt parse` → target/manifest.json, which Dagster's dbt assets are defined from."""
+    """`dbt parse` → target/manifest.json, which Dagster's dbt assets are defined from.
+
+    Skipped when the manifest is the one this function wrote (same size and modification time)
+    and was parsed from exactly what is there now (``manifest_stamp``): the parse costs a dbt
+    start-up whatever changed. A `dbt` command run by hand that rewrites the manifest makes the
+    next call parse again.
+    """
+    manifest = target_dir() / "manifest.json"
+    stamp_file = target_dir() / "manifest.stamp.json"
+    stamp = manifest_stamp()
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        recorded = json.loads(stamp_file.read_text(encoding="utf-8"))
+        status = manifest.stat()
+        if recorded["stamp"] == stamp and recorded["manifest"] == [
+            status.st_size,
+            status.st_mtime_ns,
+        ]:
+            return manifest
+    stamp_file.unlink(missing_ok=True)
     run_dbt("parse", "--quiet", "--target-path", str(target_dir()))
-    return target_dir() / "manifest.json"
+    status = manifest.stat()
+    stamp_file.write_text(
+        json.dumps({"stamp": stamp, "manifest": [status.st_size, status.st_mtime_ns]}),
+        encoding="utf-8",
+    )
+    return manifest
 
 
 if __name__ == "__main__":  # `make manifest`

@@ -3,6 +3,7 @@
 from dagster import AssetSelection, DefaultScheduleStatus, ScheduleDefinition, define_asset_job
 
 from orchestration.defs.alerts.hooks import RUN_ALERT_HOOKS
+from orchestration.defs.quality.data_docs import DATA_DOCS_HOOKS
 
 PIPELINE_JOB_NAME = "clm_pipeline"
 
@@ -13,8 +14,9 @@ clm_pipeline = define_asset_job(
         "Landing files → raw → dbt (staging, identity, marts) → CLV → Great Expectations → "
         "publish to the BI file. What `clm run` and `make run` execute."
     ),
-    # The run's one alert, after its last step, in the run's own process (no daemon needed).
-    hooks=RUN_ALERT_HOOKS,
+    # The run's one alert, after its last step, in the run's own process (no daemon needed);
+    # the run's Data Docs, rendered once after its last step.
+    hooks=RUN_ALERT_HOOKS | DATA_DOCS_HOOKS,
 )
 
 daily_refresh = ScheduleDefinition(

@@ -1,11 +1,13 @@
 """Run the GX suites on the DuckDB warehouse, in SQL, and record the results.
 
-``validate_suite`` runs one suite's checkpoint (its validation definition plus the Data Docs
-action), reduces GE's result to a ``SuiteResult``, appends it to ``audit.validation_results``
-and stores the run metrics of the suite's tables (they become the drift baseline only once the
-run publishes with every check passing: ``results.accept_baseline``). Data Docs keep the last
-``CLM_DATA_DOCS_KEEP_RUNS`` runs of each suite. The DuckDB lock is respected throughout: our own connection is closed while GE works, and
-GE's engines are disposed before we return, so dbt or the next step can open the file.
+``validate_suite`` runs one suite's checkpoint (its validation definition), reduces GE's result
+to a ``SuiteResult``, appends it to ``audit.validation_results`` and stores the run metrics of
+the suite's tables (they become the drift baseline only once the run publishes with every check
+passing: ``results.accept_baseline``). Data Docs are rendered once per pipeline run, after its
+last step (``build_data_docs``), and keep the last ``CLM_DATA_DOCS_KEEP_RUNS`` runs of each
+suite. One GE context serves every suite of a process. The DuckDB lock is respected throughout:
+our own connection is closed while GE works, and GE's engines are disposed before we return, so
+dbt or the next step can open the file.
 """
 
 from __future__ import annotations
@@ -25,7 +27,13 @@ import sqlalchemy as sa
 
 from orchestration import settings as registry
 from orchestration.quality.gx_duckdb_fix import apply_duckdb_fix
-from orchestration.quality.project import DATA_DOCS_SITE, gx_dir, open_context, suite_names
+from orchestration.quality.project import (
+    DATA_DOCS_SITE,
+    data_docs_index,
+    gx_dir,
+    open_context,
+    suite_names,
+)
 from orchestration.quality.results import (
     MAX_SAMPLE_VALUES,
     SEVERITIES,
@@ -182,27 +190,96 @@ def _sample_rows(con: duckdb.DuckDBPyConnection, query: str, relation: str) -> l
 
 
 def _docs_path(context: Any, identifier: Any) -> str | None:
+    """Where the validation's Data Docs page is (or will be, once ``build_data_docs`` ran)."""
     with contextlib.suppress(Exception):
-        urls = context.get_docs_sites_urls(resource_identifier=identifier, site_name=DATA_DOCS_SITE)
+        urls = context.get_docs_sites_urls(
+            resource_identifier=identifier, site_name=DATA_DOCS_SITE, only_if_exists=False
+        )
         if urls and urls[0].get("site_url"):
             return unquote(urlparse(urls[0]["site_url"]).path)
     return None
 
 
+# One GE file context per process, project and warehouse: opening it (reading the YAML, the
+# stores, the data source config) costs more than a small suite's checks. Its data source's
+# connections are still disposed after every suite (``_dispose``), so the DuckDB lock is free
+# between steps.
+_CONTEXTS: dict[tuple[str, str, int], Any] = {}
+
+
+def _context(duckdb_path: Path, project: Path | None) -> Any:
+    config = gx_dir(project) / "great_expectations.yml"
+    with contextlib.suppress(OSError):
+        key = (str(config.resolve()), str(Path(duckdb_path).resolve()), config.stat().st_mtime_ns)
+        if key not in _CONTEXTS:
+            _CONTEXTS.clear()
+            _CONTEXTS[key] = open_context(duckdb_path, project)
+        return _CONTEXTS[key]
+    return open_context(duckdb_path, project)
+
+
+def build_data_docs(
+    duckdb_path: Path | str | None = None,
+    *,
+    project: Path | None = None,
+    run_id: str | None = None,
+) -> Path | None:
+    """Render the Data Docs of one run's validations (every stored one if ``run_id`` is None)
+    and the index, once, after the suites ran; returns the index page.
+
+    Each suite's history is first cut to ``CLM_DATA_DOCS_KEEP_RUNS`` runs, so the index lists a
+    bounded history. Never raises: Data Docs are a view of results already recorded.
+    """
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+    )
+
+    from orchestration.quality.suites import prune_history  # suites imports this package
+
+    path = Path(duckdb_path) if duckdb_path else get_settings().duckdb_path
+    try:
+        gx = gx_dir(project)
+        keep = docs_keep_runs()
+        for name in suite_names(project):
+            prune_history(gx, name, keep)
+        context = _context(path, project)
+        keys = [
+            key
+            for key in context.validation_results_store.list_keys()
+            if run_id is None or key.run_id.run_name == run_id
+        ]
+        suites = {key.expectation_suite_identifier.name for key in keys}
+        identifiers = [*keys, *(ExpectationSuiteIdentifier(name) for name in sorted(suites))]
+        if identifiers or run_id is None:
+            context.build_data_docs(site_names=[DATA_DOCS_SITE], resource_identifiers=identifiers)
+    except Exception:  # noqa: BLE001
+        log.exception("Data Docs could not be built")
+        return None
+    index = data_docs_index(project)
+    return index if index.exists() else None
+
+
 def _run_checkpoint(
-    suite_name: str, duckdb_path: Path, project: Path | None, run_id: str, validated_at: datetime
+    suite_name: str,
+    duckdb_path: Path,
+    project: Path | None,
+    run_id: str,
+    validated_at: datetime,
+    data_docs: bool,
 ) -> tuple[list[ExpectationOutcome], str, str | None, dict[str, str]]:
     """Run the suite's checkpoint; returns outcomes, relation, docs path and unexpected queries."""
     from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+    )
 
     from orchestration.quality.suites import prune_history  # suites imports this package
 
     apply_duckdb_fix()
     gx = gx_dir(project)
-    # Room for this run within the bounded history; the checkpoint's Data Docs action then
-    # rebuilds the index from what is left.
+    # Room for this run within the bounded history (the index is rebuilt from what is left).
     prune_history(gx, suite_name, docs_keep_runs() - 1)
-    context = open_context(duckdb_path, project)
+    context = _context(duckdb_path, project)
     checkpoint = context.checkpoints.get(suite_name)
     validation_definition = checkpoint.validation_definitions[0]
     asset = validation_definition.asset
@@ -225,6 +302,13 @@ def _run_checkpoint(
             result = checkpoint.run(run_id=RunIdentifier(run_name=run_id, run_time=validated_at))
         identifier, suite_result = next(iter(result.run_results.items()))
         outcomes = [outcome_from_result(r) for r in suite_result.results]
+        if data_docs:
+            # This suite's pages and the index; a pipeline run renders every suite's pages and
+            # the index once, after its last step (``build_data_docs``).
+            context.build_data_docs(
+                site_names=[DATA_DOCS_SITE],
+                resource_identifiers=[identifier, ExpectationSuiteIdentifier(suite_name)],
+            )
         return outcomes, relation, _docs_path(context, identifier), queries
     finally:
         _dispose(datasource)
@@ -237,11 +321,14 @@ def validate_suite(
     project: Path | None = None,
     run_id: str | None = None,
     record: bool = True,
+    data_docs: bool = True,
 ) -> SuiteResult:
     """Validate one suite (``rules.SUITES``) against the warehouse file.
 
     Appends the outcome to ``audit.validation_results`` and this run's drift metrics of the
-    suite's tables to ``audit.run_metrics`` (``record=False`` skips both).
+    suite's tables to ``audit.run_metrics`` (``record=False`` skips both). Renders the suite's
+    Data Docs page and the index, unless ``data_docs=False`` (then ``build_data_docs`` renders
+    them once for many suites).
     Never raises for data problems: a suite that cannot run comes back with ``error`` set,
     which counts as a blocking failure.
     """
@@ -257,7 +344,7 @@ def validate_suite(
     error: str | None = None
     try:
         outcomes, relation, docs_path, queries = _run_checkpoint(
-            suite_name, path, project, run_id, validated_at
+            suite_name, path, project, run_id, validated_at, data_docs
         )
     except Exception as exc:  # noqa: BLE001 - a broken suite is a failed check, not a crash
         log.exception("suite %s could not run", suite_name)
@@ -320,10 +407,15 @@ def validate_all(
     run_id: str | None = None,
     record: bool = True,
 ) -> list[SuiteResult]:
-    """Validate every suite (or ``suites``) under one run id, one suite at a time."""
+    """Validate every suite (or ``suites``) under one run id, one suite at a time, then render
+    their Data Docs once."""
     run_id = run_id or new_run_id()
     names = list(suites) if suites is not None else suite_names(project)
-    return [
-        validate_suite(name, duckdb_path, project=project, run_id=run_id, record=record)
+    results = [
+        validate_suite(
+            name, duckdb_path, project=project, run_id=run_id, record=record, data_docs=False
+        )
         for name in names
     ]
+    build_data_docs(duckdb_path, project=project, run_id=run_id)
+    return results

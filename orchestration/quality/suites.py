@@ -154,7 +154,8 @@ def render(suite: Suite) -> dict[str, dict[str, Any]]:
         "name": suite.name,
         "id": stable_id("checkpoint", suite.name),
         "validation_definitions": [{"name": suite.name, "id": validation["id"]}],
-        "actions": [{"name": "update_data_docs", "type": "update_data_docs", "site_names": []}],
+        # Data Docs are rendered once per run (quality/runner.build_data_docs), not per suite.
+        "actions": [],
         "result_format": SUMMARY_RESULT_FORMAT,
     }
     return {

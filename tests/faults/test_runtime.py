@@ -309,6 +309,16 @@ def test_two_runs_at_once_then_a_kill_during_dbt_then_a_rerun(xs_landing: Path):
         con.close()
     assert unbalanced == 0 and duplicate_loads == 0
 
+    # The rerun published and recorded what it was computed from; with nothing changed since,
+    # the next `clm run` says so and runs nothing (no dbt, no Dagster run).
+    again = _clm_run(env, timeout=900)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "» nothing new since run " in again.stdout
+    assert "clm run summary" not in again.stdout
+    assert "dbt parse" not in again.stdout
+    with DagsterInstance.from_config(str(root / "dagster_home")) as instance:
+        assert len(instance.get_runs()) == 2
+
 
 def _ingest_assets() -> list:
     from orchestration.defs.ingest import assets

@@ -39,7 +39,10 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]
     # `build` runs models, seeds, snapshots and their tests in DAG order, so a failing test
     # stops what depends on it.
     # `--vars` carries the settings in force (the same as the parse's, so nothing re-parses).
-    yield from dbt.cli(["build", *vars_argument()], context=context).stream()
+    # dbt's own log file gets warnings and errors only: at its default (debug) level writing
+    # it costs dbt a sixth of its time; every node's result still reaches the run's log.
+    args = ["build", "--log-level-file", "warn", *vars_argument()]
+    yield from dbt.cli(args, context=context).stream()
 
 
 @dbt_assets(

@@ -71,13 +71,20 @@ def _suite_check(suite: Suite, home: str) -> AssetChecksDefinition:
         description=f"Great Expectations suite `{suite.name}`: {suite.description}",
     )
     def _check(context: AssetCheckExecutionContext) -> AssetCheckResult:
+        # Data Docs: rendered once after the run's last step (data_docs.py), not per suite.
         if setting_value("CLM_ENGINE") == "spark":
             # GE's Spark data source on the Spark tables (docs/spark.md).
             from orchestration.engines.spark_quality import validate_suite_on_spark as validate
+
+            options: dict[str, bool] = {}
         else:
             from orchestration.quality.runner import validate_suite as validate
 
-        result = validate(suite.name, get_settings().duckdb_path, run_id=context.run.run_id)
+            options = {"data_docs": False}
+
+        result = validate(
+            suite.name, get_settings().duckdb_path, run_id=context.run.run_id, **options
+        )
         context.log.info(result.summary())
         failed = [o for o in result.outcomes if not o.success]
         blocking = bool(result.error or result.blocking_failures)

@@ -64,3 +64,32 @@ def test_harness_writes_json_and_markdown_of_a_tier(tmp_path: Path) -> None:
     assert set(results["not_run"]) == {"s", "m", "l"}
     table = json_path.with_suffix(".md").read_text(encoding="utf-8")
     assert "| tier | landing rows |" in table and "| xs |" in table
+
+
+def _results(tiers: dict, commit: str, not_run: dict) -> dict:
+    machine = {"hostname": "box", "cpus": 2, "cpu_model": "cpu", "memory_mb": 1, "python": "3",
+               "commit": commit, "load_average_at_start": [1.0, 1.0, 1.0],
+               "load_average_at_end": [2.0, 2.0, 2.0]}  # fmt: skip
+    return {"schema_version": 1, "started_at": "2026-12-01T18:00:00+00:00",
+            "finished_at": "2026-12-01T19:00:00+00:00", "machine": machine,
+            "parts": ["generate"], "tiers": tiers, "not_run": not_run}  # fmt: skip
+
+
+def test_results_files_merge_tier_by_tier_and_say_where_each_came_from(tmp_path: Path) -> None:
+    generated = {"generate": {"wall_s": 1.0, "cpu_s": 1.0, "rows": 10}}
+    small = _results({"xs": generated, "s": generated}, "aaa", {"m": "not in --tiers"})
+    large = _results({}, "bbb", {"l": "not finished"})
+    large["tiers"]["l"] = {**generated, "partial": True}
+    paths = []
+    for name, data in (("small.json", small), ("large.json", large)):
+        paths.append(tmp_path / name)
+        paths[-1].write_text(json.dumps(data), encoding="utf-8")
+    assert bench.main(["merge", str(tmp_path / "merged"), *map(str, paths)]) == 0
+    merged = json.loads((tmp_path / "merged.json").read_text(encoding="utf-8"))
+    assert list(merged["tiers"]) == ["xs", "s", "l"]
+    assert merged["tiers"]["l"]["partial"] is True
+    assert [f["commit"] for f in merged["machine"]["merged_from"]] == ["aaa", "bbb"]
+    assert merged["not_run"] == {"m": "not in --tiers"}
+    table = (tmp_path / "merged.md").read_text(encoding="utf-8")
+    assert "| l (partial) |" in table
+    assert "Merged: tiers xs, s from `small.json` (commit aaa" in table

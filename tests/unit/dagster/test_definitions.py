@@ -150,11 +150,13 @@ def test_great_expectations_suites_are_blocking_checks(definitions, asset_graph)
     assert specs and all(spec.blocking for spec in specs)
 
 
-def test_the_job_alerts_from_its_own_hooks(definitions):
+def test_the_job_alerts_and_renders_data_docs_from_its_own_hooks(definitions):
     job = definitions.resolve_job_def("clm_pipeline")
     assert {hook.name for hook in job.hook_defs} == {
         "run_alert_after_success",
         "run_alert_after_failure",
+        "data_docs_after_success",
+        "data_docs_after_failure",
     }
 
 

@@ -134,3 +134,31 @@ def test_data_docs_keep_a_bounded_history_and_the_lock_is_released(
     code = f"import duckdb; duckdb.connect({str(warehouse)!r}).execute('select 1').close()"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_pipeline_run_renders_its_data_docs_once_after_its_suites(
+    project: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchestration.quality.runner import build_data_docs
+
+    monkeypatch.setenv("CLM_DATA_DOCS_KEEP_RUNS", "2")
+    uncommitted = project / "gx" / "uncommitted"
+    pages = uncommitted / "data_docs" / "local_site" / "validations"
+    for number in range(3):
+        for suite in ("reconciliation", "operations"):
+            result = validate_suite(
+                suite, warehouse, project=project, run_id=f"p{number}", data_docs=False
+            )
+            assert result.success, result.summary()
+            # Recorded, and the page it will have is named, but nothing is rendered yet.
+            assert result.data_docs_path and f"p{number}" in result.data_docs_path
+            assert not Path(result.data_docs_path).exists()
+        index = build_data_docs(warehouse, project=project, run_id=f"p{number}")
+        assert index == data_docs_index(project) and index.exists()
+        assert Path(result.data_docs_path).exists()
+    for suite in ("reconciliation", "operations"):
+        stored = sorted(p.name for p in (uncommitted / "validations" / suite).iterdir())
+        assert stored == ["p1", "p2"]
+        assert sorted(p.name for p in (pages / suite).iterdir()) == ["p1", "p2"]
+    text = data_docs_index(project).read_text(encoding="utf-8")
+    assert "p2" in text and "p0" not in text
