@@ -12,6 +12,7 @@
     string_agg(distinct {{ expression }}, ', ' order by {{ expression }})
 {%- endmacro %}
 
+{#- array_join of an empty set is '', not NULL: NULL when no value, as on DuckDB. -#}
 {% macro spark__sorted_list(expression) -%}
-    array_join(array_sort(collect_set({{ expression }})), ', ')
+    case when count({{ expression }}) > 0 then array_join(array_sort(collect_set({{ expression }})), ', ') end
 {%- endmacro %}

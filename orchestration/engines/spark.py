@@ -87,6 +87,14 @@ def spark_conf(environ: Mapping[str, str] | None = None) -> dict[str, str]:
         "spark.log.level": "WARN",
         # One driver in local mode: no dynamic executors, no Hive statistics scans.
         "spark.sql.statistics.size.autoUpdate.enabled": "false",
+        # Spark 4.3's CollapseProject merges the projections around customer_key_for's
+        # aggregated scalar subqueries so that a subquery's outer reference no longer has a
+        # column under it; over literal rows (dbt's unit-test fixtures) the plan then fails
+        # with "key not found: identifier_value#…". Without this rule the same SQL runs and
+        # returns the same rows; the projections it would merge are cheap at our sizes.
+        "spark.sql.optimizer.excludedRules": (
+            "org.apache.spark.sql.catalyst.optimizer.CollapseProject"
+        ),
     }
 
 

@@ -48,7 +48,11 @@ spend_by_channel as (
 channels as (
     select channel_mapping.channel from channel_mapping
     union
-    select unnest(['email', 'sms', 'unknown']) as channel
+    select 'email' as channel
+    union
+    select 'sms' as channel
+    union
+    select 'unknown' as channel
     union
     select new_customers_by_channel.channel from new_customers_by_channel
     union

@@ -56,17 +56,7 @@ bounds as (
 ),
 
 days as (
-    select
-        cast(
-            unnest(
-                generate_series(
-                    cast(bounds.first_day as timestamp),
-                    cast(bounds.last_day as timestamp),
-                    interval 1 day
-                )
-            ) as date
-        ) as date_day
-    from bounds
+    {{ day_spine('bounds', 'bounds.first_day', 'bounds.last_day') }}
 ),
 
 final as (
