@@ -107,7 +107,12 @@ def log_likelihood(
     weights: ArrayLike | None = None,
 ) -> float:
     """Total log-likelihood (sum of the per-customer terms, optionally weighted)."""
-    terms = log_likelihood_terms(params, x, t_x, T)
+    return weighted_total(log_likelihood_terms(params, x, t_x, T), weights)
+
+
+def weighted_total(terms: np.ndarray, weights: ArrayLike | None = None) -> float:
+    """Sum of per-customer log-likelihood terms, each counted ``weights`` times (1 when None);
+    shared by the BG/NBD and MBG/NBD likelihoods."""
     w = np.ones_like(terms) if weights is None else np.asarray(weights, dtype=np.float64)
     return float(np.dot(w, terms))
 

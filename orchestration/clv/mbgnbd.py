@@ -70,9 +70,7 @@ def log_likelihood(
     weights: ArrayLike | None = None,
 ) -> float:
     """Total log-likelihood (sum of the per-customer terms, optionally weighted)."""
-    terms = log_likelihood_terms(params, x, t_x, T)
-    w = np.ones_like(terms) if weights is None else np.asarray(weights, dtype=np.float64)
-    return float(np.dot(w, terms))
+    return bgnbd.weighted_total(log_likelihood_terms(params, x, t_x, T), weights)
 
 
 class _Objective:
