@@ -10,7 +10,10 @@
       currency  ISO 4217 expression of the amount (coalesce a fallback first, e.g. a refund
                 without currency takes its order's)
       at        date or timestamp whose month picks the rate (orders: ordered_at)
-    Returns decimal(18, 4). An amount already in the reporting currency is returned unchanged
+    Returns decimal(18, 4), rounded once from a double quotient: the product amount × rate is
+    exact (decimal), the division is in double precision on every engine. (DuckDB divides
+    decimals in double anyway; Spark would divide in decimal and round to 6 places first, and
+    that double rounding moved the fourth decimal of some amounts.) An amount already in the reporting currency is returned unchanged
     and needs no rate, in any month (a 1990s history in the reporting currency converts).
     Staging quarantines the rows that could not convert (has_currency_rate() below: unknown
     currency, or no rate for the month), so the marts only see convertible rows; a non-NULL
@@ -26,9 +29,9 @@
         when {{ amount }} is null then null
         when {{ currency }} = {{ reporting_sql }} then cast({{ amount }} as decimal(18, 4))
         else {{ currency_conversion_or_error(
-            "cast(" ~ amount ~ " as decimal(18, 4)) * "
-                ~ currency_rate_to_usd(currency, at) ~ " / "
-                ~ currency_rate_to_usd(reporting_sql, at),
+            "cast(cast(" ~ amount ~ " as decimal(18, 4)) * "
+                ~ currency_rate_to_usd(currency, at) ~ " as double) / cast("
+                ~ currency_rate_to_usd(reporting_sql, at) ~ " as double)",
             currency,
             at,
             reporting_sql,
