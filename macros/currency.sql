@@ -174,6 +174,13 @@
     )
 {%- endmacro %}
 
+{#- The sum of a money column, typed decimal(38, 4) on every engine: DuckDB widens a decimal sum
+    to 38 digits, Spark to 10 more than its input's, and the published column type must not
+    depend on the engine (docs/spark.md). -#}
+{% macro sum_money(expression) -%}
+    cast(sum({{ expression }}) as decimal(38, 4))
+{%- endmacro %}
+
 {#- The join key of seed `channel_mapping`: free-text utm_source / acquisition_channel / ad
     channel, trimmed and lower-cased, empty = NULL (so a missing utm_source can fall back to the
     next source of the channel, docs/kpis.md). Map with `left join channel_mapping on

@@ -478,6 +478,14 @@ _DECLARED: tuple[Setting, ...] = (
         minimum=1,
         group="quality",
     ),
+    Setting(
+        "CLM_RUN_UNIT_TESTS",
+        "false",
+        "true = every pipeline run also runs dbt's unit tests. They check the models' logic on "
+        "fixed inputs, not the data, so `make test` (CI) runs them and runs skip them.",
+        kind="bool",
+        group="quality",
+    ),
     # Alerts.
     Setting(
         "CLM_ALERT_LOG_PATH",

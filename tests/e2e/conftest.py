@@ -6,6 +6,7 @@ only read its warehouse, BI file and landing folder, and tests that change data 
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,30 @@ def _clean_run(root: Path) -> CleanRun:
 @pytest.fixture(scope="session")
 def clean_run(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path) -> CleanRun:
     return once_per_session(tmp_path_factory, "e2e", _clean_run)
+
+
+def _spark_run(root: Path, clean: CleanRun) -> CleanRun:
+    """The same pipeline with ``CLM_ENGINE=spark`` on a copy of the clean run's landing files:
+    raw mirrored to Spark, the whole dbt project built on Spark, CLV from and to Spark tables,
+    GE on Spark, published as Parquet and to a BI file of its own."""
+    from orchestration.pipeline import run_pipeline
+
+    env = {
+        **warehouse_env(root),
+        "CLM_ENGINE": "spark",
+        "CLM_SPARK_WAREHOUSE_DIR": str(root / "spark"),
+        # The identity and KPI unit tests on Spark, in the run's own dbt builds (one JVM each).
+        "CLM_RUN_UNIT_TESTS": "true",
+    }
+    shutil.copytree(clean.root / "landing", root / "landing")
+    landing_before = landing_listing(root / "landing")
+    with environment(env, remove=tuple(name for name in FOREIGN_SETTINGS if name not in env)):
+        outcome = run_pipeline(DagsterInstance.ephemeral())
+    return CleanRun(root, env, outcome, landing_before)
+
+
+@pytest.fixture(scope="session")
+def spark_run(tmp_path_factory: pytest.TempPathFactory, clean_run: CleanRun) -> CleanRun:
+    """One Spark pipeline run per session (marker ``spark``; needs `make spark`)."""
+    pytest.importorskip("pyspark", reason="Spark is not installed: run `make spark`")
+    return once_per_session(tmp_path_factory, "e2e_spark", lambda root: _spark_run(root, clean_run))

@@ -8,10 +8,11 @@ the summary) is checked by the rerun in tests/faults/test_runtime.py.
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import duckdb
 import pytest
-from support.pipeline import landing_listing
+from support.pipeline import dbt_run_results, landing_listing
 
 from orchestration import contract
 
@@ -52,6 +53,15 @@ def test_the_run_succeeds_with_every_asset_and_check(first_run):
     assert any(check.name.startswith("ge_") for check in outcome.checks)
     failed = [c for c in outcome.checks if not c.passed and c.severity == "ERROR"]
     assert not failed, failed
+
+
+def test_the_run_builds_every_model_and_leaves_unit_tests_to_ci(clean_run):
+    # dbt's unit tests check logic on fixed inputs (CI runs them); a run skips them by default
+    # (CLM_RUN_UNIT_TESTS), and builds every seed, snapshot, model and data test.
+    kinds = Counter(node.split(".")[0] for node in dbt_run_results(clean_run.outcome.run_id))
+    assert kinds["model"] >= 63 and kinds["test"] >= 450
+    assert kinds["seed"] == 2 and kinds["snapshot"] == 2
+    assert kinds["unit_test"] == 0
 
 
 def test_the_run_leaves_the_landing_folder_as_it_was(clean_run):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import pickle
 import shutil
@@ -114,3 +115,17 @@ def landing_listing(folder: Path) -> dict[str, tuple[int, int]]:
         for path in sorted(folder.rglob("*"))
         if path.is_file()
     }
+
+
+def dbt_run_results(run_id: str) -> dict[str, str]:
+    """unique_id -> status of every node of a pipeline run's dbt invocations (dagster-dbt gives
+    each invocation a target folder named after its step and the run's id)."""
+    from orchestration.dbt_cli import target_dir
+
+    statuses: dict[str, str] = {}
+    for folder in sorted(target_dir().glob(f"*-{run_id[:7]}-*")):
+        results = folder / "run_results.json"
+        if results.exists():
+            for result in json.loads(results.read_text(encoding="utf-8"))["results"]:
+                statuses[result["unique_id"]] = result["status"]
+    return statuses

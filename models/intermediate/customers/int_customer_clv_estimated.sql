@@ -56,9 +56,10 @@ annual_churn as (
 tenures as (
     select
         purchases.*,
-        greatest(
+        -- in double on every engine (Spark would divide an int by 365.0 in decimal)
+        cast(greatest(
             {{ dbt.datediff('purchases.first_purchase_date', as_of_date(), 'day') }}, 365
-        ) / 365.0 as tenure_years
+        ) as double) / 365 as tenure_years
     from purchases
 ),
 

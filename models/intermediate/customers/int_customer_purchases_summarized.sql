@@ -128,7 +128,8 @@ final as (
                     ) }} as double)
                     / (purchase_summary.purchase_days - 1)
         end as expected_days_between_purchases,
-        {{ dbt.datediff('purchase_summary.last_purchase_date', as_of_date(), 'day') }}
+        -- bigint on every engine (Spark's datediff is an int)
+        cast({{ dbt.datediff('purchase_summary.last_purchase_date', as_of_date(), 'day') }} as bigint)
             as days_since_last_purchase
     from purchase_summary
     inner join order_summary on purchase_summary.customer_key = order_summary.customer_key

@@ -13,8 +13,10 @@ summarized as (
         subscriptions.customer_key,
         count(*) as subscription_count,
         count(case when subscriptions.is_active then 1 end) as active_subscription_count,
-        coalesce(sum(case when subscriptions.is_active then subscriptions.monthly_price end), 0)
-            as mrr
+        coalesce(
+            {{ sum_money('case when subscriptions.is_active then subscriptions.monthly_price end') }},
+            0
+        ) as mrr
     from subscriptions
     where subscriptions.customer_key is not null
     group by subscriptions.customer_key

@@ -31,13 +31,13 @@ orders_as_of as (
 refunds_per_order as (
     select
         refunds.order_id,
-        sum(
-            {{ to_reporting_currency(
+        {{ sum_money(
+            to_reporting_currency(
                 'refunds.amount',
                 'coalesce(refunds.currency, orders_as_of.currency)',
                 'orders_as_of.ordered_at',
-            ) }}
-        ) as refund_total
+            )
+        ) }} as refund_total
     from refunds
     inner join orders_as_of on refunds.order_id = orders_as_of.order_id
     where cast(refunds.refunded_at as date) <= {{ as_of_date() }}
@@ -110,10 +110,11 @@ final as (
         is_valid_order,
         case
             when is_valid_order
-                then row_number() over (
+                -- bigint on every engine (Spark's row_number is an int)
+                then cast(row_number() over (
                     partition by customer_key, is_valid_order
                     order by ordered_at asc, order_id asc
-                )
+                ) as bigint)
         end as customer_order_number
     from enriched
 )

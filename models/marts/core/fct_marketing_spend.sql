@@ -17,7 +17,7 @@ aggregated as (
         marketing_spend.source_channel,
         marketing_spend.campaign_id,
         marketing_spend.campaign_name,
-        sum(marketing_spend.spend) as spend,
+        {{ sum_money('marketing_spend.spend') }} as spend,
         sum(marketing_spend.impressions) as impressions,
         sum(marketing_spend.clicks) as clicks
     from marketing_spend

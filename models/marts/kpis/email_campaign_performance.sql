@@ -23,7 +23,7 @@ campaign_costs as (
     select
         marketing_spend.campaign_id,
         marketing_spend.channel,
-        sum(marketing_spend.spend) as cost
+        {{ sum_money('marketing_spend.spend') }} as cost
     from marketing_spend
     where marketing_spend.spend_source = 'email_campaign'
     group by marketing_spend.campaign_id, marketing_spend.channel

@@ -39,7 +39,7 @@ spend_by_channel as (
     select
         {{ month_start('marketing_spend.spend_date') }} as month,
         marketing_spend.channel,
-        sum(marketing_spend.spend) as spend,
+        {{ sum_money('marketing_spend.spend') }} as spend,
         cast(sum(marketing_spend.clicks) as bigint) as clicks
     from marketing_spend
     group by {{ month_start('marketing_spend.spend_date') }}, marketing_spend.channel

@@ -46,7 +46,7 @@ orders_by_month as (
 spend_by_month as (
     select
         {{ month_start('marketing_spend.spend_date') }} as month,
-        sum(marketing_spend.spend) as marketing_spend
+        {{ sum_money('marketing_spend.spend') }} as marketing_spend
     from marketing_spend
     group by {{ month_start('marketing_spend.spend_date') }}
 ),

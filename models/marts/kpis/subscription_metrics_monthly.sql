@@ -92,12 +92,12 @@ subscriptions_by_month as (
         count(case when subscription_months.is_cancelled then 1 end) as cancelled_subscriptions,
         count(case when subscription_months.is_active_at_end then 1 end)
             as active_subscriptions_at_end,
-        sum(
-            case when subscription_months.is_active_at_end then subscription_months.monthly_price end
-        ) as mrr,
-        sum(
-            case when subscription_months.is_cancelled then subscription_months.monthly_price end
-        ) as churned_mrr
+        {{ sum_money(
+            'case when subscription_months.is_active_at_end then subscription_months.monthly_price end'
+        ) }} as mrr,
+        {{ sum_money(
+            'case when subscription_months.is_cancelled then subscription_months.monthly_price end'
+        ) }} as churned_mrr
     from subscription_months
     group by subscription_months.month
 ),

@@ -1,0 +1,240 @@
+"""The same pipeline on Spark (``CLM_ENGINE=spark``), checked against the DuckDB run.
+
+Both runs start from the same xs landing files (tests/e2e/conftest.py: ``clean_run`` on DuckDB,
+``spark_run`` on a copy of its landing folder). The Spark run loads raw through the one loader,
+mirrors it to Spark's raw tables, builds every dbt node on Spark, fits CLV from Spark and writes
+it back, validates the Spark tables with Great Expectations and publishes Parquet plus a BI file.
+Parity: every published mart equals DuckDB's row for row (keys and text exactly, money and
+counts exactly, the doubles of rates and CLV within 1e-6, the same column types), the dbt and GE
+checks come out the same, and the run's summary says the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from support.pipeline import FOREIGN_SETTINGS, CleanRun, dbt_run_results, environment
+
+pytestmark = [pytest.mark.e2e, pytest.mark.spark, pytest.mark.xdist_group("spark")]
+
+# Columns that record when something ran, not what the data says: they differ between any two
+# runs, on one engine or two.
+RUN_TIME_COLUMNS = {"fitted_at", "recorded_at"}
+# docs/kpis.md's worked examples (the DuckDB build runs the same unit tests).
+WORKED_EXAMPLES = {
+    "kpi_monthly_aov_and_cac_worked_examples",
+    "kpi_by_channel_cac_conversion_ltv_to_cac",
+    "email_campaign_performance_worked_examples",
+    "social_engagement_monthly_rate_and_followers",
+    "customer_clv_formula_worked_example",
+}
+DOUBLE_TOLERANCE = 1e-6
+
+
+@contextmanager
+def _bi(run: CleanRun):
+    with duckdb.connect(str(run.bi_file), read_only=True) as con:
+        yield con
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    return dict(
+        con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'marts' and table_name = ? order by ordinal_position",
+            [table],
+        ).fetchall()
+    )
+
+
+def _rows(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str]) -> list[tuple]:
+    """The table's rows, columns in ``columns``' order (by name: Spark may order them
+    differently), sorted by the exact columns first so that both engines line up."""
+    exact = [name for name, kind in columns.items() if kind not in ("DOUBLE", "FLOAT")]
+    approximate = [name for name in columns if name not in exact]
+    order = [f'"{name}"' for name in exact] + [f'round("{name}", 4)' for name in approximate]
+    select = ", ".join(f'"{name}"' for name in columns)
+    return con.execute(
+        f'select {select} from marts."{table}" order by {", ".join(order) or "all"}'
+    ).fetchall()
+
+
+def _same(left: Any, right: Any) -> bool:
+    if isinstance(left, float) and isinstance(right, float):
+        if math.isnan(left) or math.isnan(right):
+            return math.isnan(left) and math.isnan(right)
+        return math.isclose(left, right, rel_tol=1e-9, abs_tol=DOUBLE_TOLERANCE)
+    return left == right
+
+
+def _run_results(run: CleanRun) -> dict[str, str]:
+    return dbt_run_results(run.outcome.run_id)
+
+
+def test_the_spark_run_succeeds(spark_run):
+    outcome = spark_run.outcome
+    assert outcome.success, (outcome.failed_steps, outcome.errors)
+    assert not outcome.failed_steps
+    assert any(key.startswith("bi/") for key in outcome.materialized)
+
+
+def test_raw_is_mirrored_row_for_row(spark_run):
+    warehouse = Path(spark_run.env["CLM_SPARK_WAREHOUSE_DIR"])
+    with duckdb.connect(str(spark_run.warehouse), read_only=True) as con:
+        names = [
+            name
+            for (name,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'raw'"
+            ).fetchall()
+        ]
+        loaded = {
+            name: con.execute(f'select count(*) from raw."{name}"').fetchone()[0] for name in names
+        }
+    assert loaded["shop__orders"] > 0
+    with duckdb.connect() as con:
+        mirrored = {
+            name: con.execute(
+                f"select count(*) from read_parquet('{warehouse}/raw.db/{name}/*.parquet')"
+            ).fetchone()[0]
+            for name in names
+        }
+    assert mirrored == loaded
+
+
+def test_every_dbt_node_builds_and_passes_on_spark(spark_run):
+    statuses = _run_results(spark_run)
+    # Exposures and saved queries are "no-op" in a build: only what dbt executes is judged.
+    executed = {"seed", "snapshot", "model", "test", "unit_test"}
+    failed = {
+        node: status
+        for node, status in statuses.items()
+        if node.split(".")[0] in executed and status not in ("success", "pass")
+    }
+    assert not failed, failed
+    kinds = Counter(node.split(".")[0] for node in statuses)
+    assert kinds["seed"] == 2
+    assert kinds["snapshot"] == 2
+    assert kinds["model"] >= 63
+    assert kinds["test"] >= 450
+    assert kinds["unit_test"] >= 36
+
+
+def test_identity_and_kpi_unit_tests_pass_on_spark(spark_run):
+    outcomes = {
+        node.split(".")[-1]: status
+        for node, status in _run_results(spark_run).items()
+        if node.startswith("unit_test.")
+    }
+    assert set(outcomes) >= WORKED_EXAMPLES, WORKED_EXAMPLES - set(outcomes)
+    identity = {name for name in outcomes if name.startswith("test_identity_")}
+    assert len(identity) >= 4
+    assert all(outcomes[name] == "pass" for name in WORKED_EXAMPLES | identity), outcomes
+
+
+def test_checks_come_out_the_same_on_both_engines(clean_run, spark_run):
+    def checks(run: CleanRun) -> dict[tuple[str, str], bool]:
+        return {(check.asset, check.name): check.passed for check in run.outcome.checks}
+
+    duckdb_checks, spark_checks = checks(clean_run), checks(spark_run)
+    assert len(duckdb_checks) > 400
+    assert spark_checks == duckdb_checks
+
+
+def test_every_mart_equals_duckdbs_row_for_row(clean_run, spark_run):
+    with _bi(clean_run) as duck, _bi(spark_run) as spark:
+        tables = [
+            name
+            for (name,) in duck.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = 'marts' order by table_name"
+            ).fetchall()
+        ]
+        spark_tables = {
+            name
+            for (name,) in spark.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts'"
+            ).fetchall()
+        }
+        assert set(tables) == spark_tables
+        assert {"fct_orders", "kpi_monthly", "customer_clv", "customer_segments"} <= set(tables)
+        differences: dict[str, str] = {}
+        for table in tables:
+            columns = {
+                name: kind
+                for name, kind in _columns(duck, table).items()
+                if name not in RUN_TIME_COLUMNS
+            }
+            spark_columns = {
+                name: kind
+                for name, kind in _columns(spark, table).items()
+                if name not in RUN_TIME_COLUMNS
+            }
+            if set(columns) != set(spark_columns):
+                differences[table] = f"columns {sorted(set(columns) ^ set(spark_columns))}"
+                continue
+            # BI tools see the same column types whichever engine built the marts.
+            retyped = {
+                name: f"{kind} on DuckDB, {spark_columns[name]} on Spark"
+                for name, kind in columns.items()
+                if spark_columns[name] != kind
+            }
+            if retyped:
+                differences[table] = f"column types {retyped}"
+                continue
+            left, right = _rows(duck, table, columns), _rows(spark, table, columns)
+            if len(left) != len(right):
+                differences[table] = f"{len(left)} rows on DuckDB, {len(right)} on Spark"
+                continue
+            names = list(columns)
+            for left_row, right_row in zip(left, right, strict=True):
+                unequal = [
+                    f"{names[i]}: {a!r} != {b!r}"
+                    for i, (a, b) in enumerate(zip(left_row, right_row, strict=True))
+                    if not _same(a, b)
+                ]
+                if unequal:
+                    differences[table] = f"first differing row: {unequal[:5]}"
+                    break
+        assert not differences, differences
+
+
+def test_the_summary_says_the_same_numbers(clean_run, spark_run):
+    from orchestration.summary import build_summary
+
+    def numbers(run: CleanRun) -> dict[str, Any]:
+        remove = tuple(name for name in FOREIGN_SETTINGS if name not in run.env)
+        with environment(run.env, remove=remove):
+            summary = build_summary(run.outcome, 0.0)
+        return {
+            "files_loaded": summary.files_loaded,
+            "rows_loaded": summary.rows_loaded,
+            "rows_rejected": summary.rows_rejected,
+            "rows_quarantined": summary.rows_quarantined,
+            "headline_month": summary.headline_month,
+            "headline": summary.headline,
+        }
+
+    duckdb_numbers = numbers(clean_run)
+    assert duckdb_numbers["rows_loaded"] > 0 and duckdb_numbers["headline"]
+    assert numbers(spark_run) == duckdb_numbers
+
+
+def test_marts_are_parquet_in_sparks_warehouse_layout(spark_run):
+    warehouse = Path(spark_run.env["CLM_SPARK_WAREHOUSE_DIR"])
+    folder = warehouse / "marts.db" / "fct_orders"
+    assert sorted(folder.glob("*.parquet")), f"no Parquet files in {folder}"
+    with duckdb.connect() as con:
+        parquet = con.execute(
+            f"select count(*), count(distinct order_id) from read_parquet('{folder}/*.parquet')"
+        ).fetchone()
+    with _bi(spark_run) as con:
+        published = con.execute("select count(*) from marts.fct_orders").fetchone()[0]
+    assert parquet == (published, published)
+    assert published > 0
+    assert (warehouse / "snapshots.db" / "snp_crm__contacts").is_dir()
