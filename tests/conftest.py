@@ -18,8 +18,9 @@ def _main_module_for_pyspark() -> None:
     """With pyspark installed (`make spark`), Great Expectations imports pyspark's Spark Connect
     client, which takes a ``__main__`` without ``__spec__`` or ``__file__`` (pytest-xdist's
     workers) for its doctest runner and calls ``sys.exit(0)`` when Spark Connect's own packages
-    are missing. A spec names the package as the main module instead; ``spawn`` children (the
-    Spark steps) then import it as their ``__mp_main__``, which is harmless."""
+    are missing. A spec names an empty module as the main module instead: ``spawn`` children
+    (the Spark steps) run it as their ``__mp_main__``. (Naming the ``orchestration`` package
+    killed every such child at start-up: a package without ``__main__.py`` cannot be run.)"""
     import importlib.util
     import sys
 
@@ -30,7 +31,7 @@ def _main_module_for_pyspark() -> None:
         and not hasattr(main, "__file__")
         and not hasattr(sys, "ps1")
     ):
-        main.__spec__ = importlib.util.find_spec("orchestration")
+        main.__spec__ = importlib.util.find_spec("support.worker_main")
 
 
 _main_module_for_pyspark()
@@ -59,6 +60,10 @@ ISOLATED_VARIABLES = (
 LONG_FIRST = (
     # starts the session's shared clean run (tests/e2e/conftest.py), which most e2e tests read
     "tests/e2e/test_pipeline_end_to_end.py::test_the_run_succeeds",
+    # the Spark group (the longest chain: a Spark pipeline run after the clean run, then the
+    # Spark history builds) on the other worker, while this one takes everything else
+    "tests/e2e/test_spark_pipeline.py",
+    "tests/integration/spark/",
     # meanwhile, on the other worker, the work that has its own files
     "tests/faults/test_runtime.py::test_two_runs_at_once",
     "tests/e2e/test_erasure_end_to_end.py",
