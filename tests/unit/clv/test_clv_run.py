@@ -84,7 +84,11 @@ def _create_purchase_days(
     day = np.concatenate([np.zeros(n), np.floor(times)])
     first = np.datetime64(AS_OF) - span.astype("timedelta64[D]")
     purchase_date = first[customer] + day.astype("timedelta64[D]")
-    revenue = rng.gamma(6.0, 10.0, customer.size)
+    # Gamma-Gamma's own assumptions: each customer's spend is Gamma(p, ν) with ν ~ Gamma(q, γ)
+    # per customer (p=6, q=4, γ=30: a mean order of 60). Spend without that heterogeneity
+    # has its optimum at q, γ → ∞, where whether the fit stops depends on the CPU.
+    nu = rng.gamma(4.0, 1.0 / 30.0, n)
+    revenue = rng.gamma(6.0, 1.0 / nu[customer])
     con.execute("create schema if not exists intermediate")
     con.register(
         "simulated_days",
