@@ -3,6 +3,11 @@
 DuckDB allows one read-write process or many readers, never both (docs/design.md), and
 `dbt build` fails at once if anything else holds the file. So every Python step opens the file
 through `connect()`, does its work, and closes it before the next step starts.
+
+Every DuckDB connection of a run that does heavy work (loader, CLV, Great Expectations, publish;
+dbt through profiles.yml) gets the same limits (``limit_statements``): at most
+``CLM_DUCKDB_MEMORY_LIMIT`` of memory, spilling to ``<warehouse>.tmp/``. DuckDB's default, 80 %
+of RAM, let one `dbt build` at tier m hold 6.8 GB (benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -14,6 +19,34 @@ from pathlib import Path
 import duckdb
 
 from orchestration.settings import get_settings
+from orchestration.settings import value as setting_value
+
+
+def spill_directory(path: Path | None = None) -> Path:
+    """Where DuckDB spills what does not fit in its memory limit: ``<warehouse file>.tmp``
+    beside the warehouse (the folder DuckDB itself picks for a file database; profiles.yml names
+    the same one for dbt). Set explicitly so in-memory connections (publish) spill there too,
+    not into a ``.tmp`` folder in whatever the working directory is."""
+    path = Path(path) if path else get_settings().duckdb_path
+    return path.with_name(path.name + ".tmp")
+
+
+def limit_statements(path: Path | None = None) -> list[str]:
+    """``set`` statements for ``CLM_DUCKDB_MEMORY_LIMIT`` and the spill folder of ``path``'s
+    warehouse. Applied with ``set`` after connecting, not as connect-time ``config``: DuckDB
+    refuses a second connection to a file already open in the process with another config, and
+    GE and the runner's own connection meet that way."""
+    spill = str(spill_directory(path)).replace("'", "''")
+    return [
+        f"set memory_limit = '{setting_value('CLM_DUCKDB_MEMORY_LIMIT')}'",
+        f"set temp_directory = '{spill}'",
+    ]
+
+
+def apply_limits(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> None:
+    """Give ``con`` the run's memory limit and spill folder (``limit_statements``)."""
+    for statement in limit_statements(path):
+        con.execute(statement)
 
 
 @contextmanager
@@ -35,6 +68,7 @@ def connect(
             mode = configured_file_mode()
             path.chmod(DEFAULT_FILE_MODE if mode is None else mode)
         con.execute("set TimeZone = 'UTC'")
+        apply_limits(con, path)
         yield con
     finally:
         con.close()

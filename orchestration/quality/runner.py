@@ -47,6 +47,7 @@ from orchestration.quality.results import (
 from orchestration.quality.rules import DRIFT_METRICS, SUITES, THRESHOLDS
 from orchestration.settings import get_settings
 from orchestration.sql import string_literal
+from orchestration.warehouse import apply_limits, limit_statements
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,7 @@ def outcome_from_result(validation_result: Any) -> ExpectationOutcome:
 def _duckdb(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     con = duckdb.connect(str(path))
     try:
+        apply_limits(con, Path(path))
         yield con
     finally:
         con.close()
@@ -287,7 +289,11 @@ def _run_checkpoint(
     relation = f"{asset.schema_name}.{asset.table_name}" if asset.schema_name else asset.table_name
     suite = validation_definition.suite
     metas = [e.meta or {} for e in suite.expectations]
-    statements = _set_variables_sql(threshold_values(metas))
+    # The run's memory limit and spill folder too (GE's engine connects on its own).
+    statements = [
+        *_set_variables_sql(threshold_values(metas)),
+        *limit_statements(Path(duckdb_path)),
+    ]
     queries = {
         str(e.id): e.unexpected_rows_query
         for e in suite.expectations
