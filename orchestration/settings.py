@@ -597,7 +597,8 @@ _DECLARED: tuple[Setting, ...] = (
         "2GB",
         "Memory DuckDB may use in each process of a run (loader, dbt, CLV, checks, publish; "
         "DuckDB's own default is 80 % of RAM); beyond it, large joins and sorts spill to "
-        "`<CLM_DUCKDB_PATH>.tmp/` next to the warehouse. Python, Dagster and dbt come on top.",
+        "`<CLM_DUCKDB_PATH>.tmp/` next to the warehouse. Python, Dagster and dbt come on top. "
+        "Too low a limit fails the run with DuckDB's Out of Memory error (150MB did at tier s).",
         kind="size",
         group="engine",
     ),

@@ -5,7 +5,7 @@ DuckDB allows one read-write process or many readers, never both (docs/design.md
 through `connect()`, does its work, and closes it before the next step starts.
 
 Every DuckDB connection of a run that does heavy work (loader, CLV, Great Expectations, publish;
-dbt through profiles.yml) gets the same limits (``limit_statements``): at most
+dbt through profiles.yml) gets the same limits (``apply_limits``): at most
 ``CLM_DUCKDB_MEMORY_LIMIT`` of memory, spilling to ``<warehouse>.tmp/``. DuckDB's default, 80 %
 of RAM, let one `dbt build` at tier m hold 6.8 GB (benchmarks/README.md).
 """
@@ -15,11 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from orchestration.settings import get_settings
 from orchestration.settings import value as setting_value
+from orchestration.sql import string_literal
 
 
 def spill_directory(path: Path | None = None) -> Path:
@@ -31,22 +33,21 @@ def spill_directory(path: Path | None = None) -> Path:
     return path.with_name(path.name + ".tmp")
 
 
-def limit_statements(path: Path | None = None) -> list[str]:
-    """``set`` statements for ``CLM_DUCKDB_MEMORY_LIMIT`` and the spill folder of ``path``'s
-    warehouse. Applied with ``set`` after connecting, not as connect-time ``config``: DuckDB
-    refuses a second connection to a file already open in the process with another config, and
-    GE and the runner's own connection meet that way."""
-    spill = str(spill_directory(path)).replace("'", "''")
-    return [
-        f"set memory_limit = '{setting_value('CLM_DUCKDB_MEMORY_LIMIT')}'",
-        f"set temp_directory = '{spill}'",
-    ]
+def apply_limits(con: Any, path: Path | None = None) -> None:
+    """Give a DuckDB connection (or a DB-API cursor on one) ``CLM_DUCKDB_MEMORY_LIMIT`` and the
+    spill folder of ``path``'s warehouse.
 
-
-def apply_limits(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> None:
-    """Give ``con`` the run's memory limit and spill folder (``limit_statements``)."""
-    for statement in limit_statements(path):
-        con.execute(statement)
+    With ``set`` after connecting, not as connect-time ``config``: DuckDB refuses a second
+    connection to a file already open in the process with another config, and GE's engine and
+    the runner's own connection meet that way. The spill folder is set only when it differs:
+    DuckDB refuses any ``set temp_directory``, even to the same folder, once something spilled
+    there, and the database (shared by every connection to the file in the process) may have.
+    """
+    con.execute(f"set memory_limit = {string_literal(setting_value('CLM_DUCKDB_MEMORY_LIMIT'))}")
+    spill = str(spill_directory(path))
+    con.execute("select current_setting('temp_directory')")
+    if con.fetchone()[0] != spill:
+        con.execute(f"set temp_directory = {string_literal(spill)}")
 
 
 @contextmanager

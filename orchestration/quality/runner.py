@@ -47,7 +47,7 @@ from orchestration.quality.results import (
 from orchestration.quality.rules import DRIFT_METRICS, SUITES, THRESHOLDS
 from orchestration.settings import get_settings
 from orchestration.sql import string_literal
-from orchestration.warehouse import apply_limits, limit_statements
+from orchestration.warehouse import apply_limits
 
 log = logging.getLogger(__name__)
 
@@ -169,12 +169,14 @@ def _dispose(datasource: Any) -> None:
         datasource._engine = None
 
 
-def _attach_variables(engine: sa.Engine, statements: list[str]) -> None:
-    # Thresholds are DuckDB session variables: set them on every connection GE checks out.
+def _attach_variables(engine: sa.Engine, statements: list[str], duckdb_path: Path) -> None:
+    # Thresholds are DuckDB session variables: set them on every connection GE checks out, and
+    # the run's memory limit and spill folder (GE's engine opens the file on its own).
     def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         cursor = dbapi_connection.cursor()
         for statement in statements:
             cursor.execute(statement)
+        apply_limits(cursor, Path(duckdb_path))
 
     sa.event.listen(engine, "checkout", _on_checkout)
 
@@ -289,19 +291,15 @@ def _run_checkpoint(
     relation = f"{asset.schema_name}.{asset.table_name}" if asset.schema_name else asset.table_name
     suite = validation_definition.suite
     metas = [e.meta or {} for e in suite.expectations]
-    # The run's memory limit and spill folder too (GE's engine connects on its own).
-    statements = [
-        *_set_variables_sql(threshold_values(metas)),
-        *limit_statements(Path(duckdb_path)),
-    ]
+    statements = _set_variables_sql(threshold_values(metas))
     queries = {
         str(e.id): e.unexpected_rows_query
         for e in suite.expectations
         if getattr(e, "unexpected_rows_query", None) and isinstance(e.unexpected_rows_query, str)
     }
     try:
-        _attach_variables(datasource.get_execution_engine().engine, statements)
-        _attach_variables(datasource.get_engine(), statements)
+        _attach_variables(datasource.get_execution_engine().engine, statements, duckdb_path)
+        _attach_variables(datasource.get_engine(), statements, duckdb_path)
         # GE prints a notice for every query that reads tables besides {batch}, as the
         # cross-table rules do by design; keep it out of the run's output.
         with contextlib.redirect_stdout(io.StringIO()):

@@ -76,21 +76,40 @@ def test_profiles_default_is_the_registry_default_and_spills_beside_the_warehous
     profile = (settings.REPO_ROOT / "profiles.yml").read_text(encoding="utf-8")
     default = re.search(r"env_var\('CLM_DUCKDB_MEMORY_LIMIT', '([^']+)'\)", profile)
     assert default and default.group(1) == settings.declared("CLM_DUCKDB_MEMORY_LIMIT").default
-    assert "memory_limit: \"{{ var('clm_duckdb_memory_limit'" in profile
-    assert re.search(r"temp_directory: .*clm_duckdb_path.* ~ '\.tmp'", profile)
+    # config_options: given once when dbt opens the file (`settings` are re-set per cursor).
+    options = profile.split("config_options:")[1]
+    assert "memory_limit: \"{{ var('clm_duckdb_memory_limit'" in options
+    assert re.search(r"temp_directory: .*clm_duckdb_path.* ~ '\.tmp'", options)
 
 
-def test_the_limit_statements_name_the_spill_folder_of_the_warehouse(isolated_env: Path) -> None:
-    from orchestration.warehouse import limit_statements
+def test_a_second_connection_after_a_spill_keeps_the_folder(
+    isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DuckDB refuses `set temp_directory` (even to the same folder) once something spilled; a
+    # second connection to the file in the same process shares the database, as GE's engine and
+    # the runner's own connection do.
+    from orchestration.warehouse import apply_limits, connect
 
-    statements = limit_statements()
-    assert statements == [
-        "set memory_limit = '2GB'",
-        f"set temp_directory = '{isolated_env / 'warehouse' / 'clm.duckdb.tmp'}'",
-    ]
-    # A quote in the path stays inside the string literal.
-    odd = isolated_env / "it's" / "clm.duckdb"
-    con = duckdb.connect()
-    for statement in limit_statements(odd):
-        con.execute(statement)
-    assert con.execute("select current_setting('temp_directory')").fetchone()[0] == f"{odd}.tmp"
+    monkeypatch.setenv("CLM_DUCKDB_MEMORY_LIMIT", "64MB")
+    with connect() as first:
+        first.execute(
+            "create temp table big as select range as x, random() as r from range(10_000_000)"
+        )
+        assert any((isolated_env / "warehouse" / "clm.duckdb.tmp").iterdir())
+        with connect() as second:
+            apply_limits(second.cursor())  # a DB-API cursor, as GE's checkout hook gets
+            folder = second.execute("select current_setting('temp_directory')").fetchone()[0]
+            assert folder == str(isolated_env / "warehouse" / "clm.duckdb.tmp")
+
+
+def test_the_spill_folder_of_an_in_memory_connection_is_beside_the_warehouse(
+    isolated_env: Path,
+) -> None:
+    from orchestration.warehouse import apply_limits
+
+    con = duckdb.connect()  # the publication's build connection
+    apply_limits(con, isolated_env / "it's" / "clm.duckdb")  # a quote stays in the literal
+    limit, folder = con.execute(
+        "select current_setting('memory_limit'), current_setting('temp_directory')"
+    ).fetchone()
+    assert (limit, folder) == (_limit_as_duckdb_shows("2GB"), f"{isolated_env}/it's/clm.duckdb.tmp")
