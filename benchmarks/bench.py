@@ -678,6 +678,11 @@ def machine() -> dict[str, Any]:
             "load_average_at_start": [round(v, 2) for v in os.getloadavg()]}  # fmt: skip
 
 
+def _seconds(value: float | None) -> str:
+    """Short spans (the CLV comparison) to the millisecond: two decimals hide a 10x ratio."""
+    return "–" if value is None else f"{value:.3f}"
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return "–"
@@ -781,10 +786,11 @@ def markdown(results: dict[str, Any]) -> str:
                 return ", ".join(f"{p[k]:.4f}" for k in ("r", "alpha", "a", "b")) if p else "–"
 
             lines.append("| " + " | ".join(_cell(v) for v in (
-                tier, c["transactions"], ours.get("customers"), ours.get("total_s"),
-                theirs.get("total_s", theirs.get("skipped")), c.get("speedup_total"),
-                f"{_cell(ours.get('cpu_s'))} / {_cell(theirs.get('cpu_s'))}",
-                c.get("speedup_cpu"), ours.get("connect_s"), params(ours), params(theirs),
+                tier, c["transactions"], ours.get("customers"), _seconds(ours.get("total_s")),
+                _seconds(theirs.get("total_s")) if "total_s" in theirs else theirs.get("skipped"),
+                c.get("speedup_total"),
+                f"{_seconds(ours.get('cpu_s'))} / {_seconds(theirs.get('cpu_s'))}",
+                c.get("speedup_cpu"), _seconds(ours.get("connect_s")), params(ours), params(theirs),
             )) + " |")  # fmt: skip
     lines += ["", "## Scaling (full run)", "",
               "| tier | landing rows | wall s | CPU s | peak RSS tree MB "
