@@ -594,11 +594,12 @@ _DECLARED: tuple[Setting, ...] = (
     ),
     Setting(
         "CLM_DUCKDB_MEMORY_LIMIT",
-        "2GB",
+        "3GB",
         "Memory DuckDB may use in each process of a run (loader, dbt, CLV, checks, publish; "
         "DuckDB's own default is 80 % of RAM); beyond it, large joins and sorts spill to "
         "`<CLM_DUCKDB_PATH>.tmp/` next to the warehouse. Python, Dagster and dbt come on top. "
-        "Too low a limit fails the run with DuckDB's Out of Memory error (150MB did at tier s).",
+        "Too low a limit fails the run with DuckDB's Out of Memory error (2GB did at tier m: "
+        "stg_shop__orders' window beside another model in dbt's second thread).",
         kind="size",
         group="engine",
     ),

@@ -7,7 +7,7 @@ through `connect()`, does its work, and closes it before the next step starts.
 Every DuckDB connection of a run that does heavy work (loader, CLV, Great Expectations, publish;
 dbt through profiles.yml) gets the same limits (``apply_limits``): at most
 ``CLM_DUCKDB_MEMORY_LIMIT`` of memory, spilling to ``<warehouse>.tmp/``. DuckDB's default, 80 %
-of RAM, let one `dbt build` at tier m hold 6.8 GB (benchmarks/README.md).
+of RAM, let one `dbt build` at tier m hold 10 GB (benchmarks/README.md).
 """
 
 from __future__ import annotations

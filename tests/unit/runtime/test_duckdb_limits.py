@@ -45,12 +45,12 @@ def test_the_working_connection_gets_the_limit_and_spills_beside_the_warehouse(
         assert con.execute("select current_setting('memory_limit')").fetchone()[0] == limit
 
 
-def test_the_default_limit_is_two_gigabytes(isolated_env: Path) -> None:
+def test_the_default_limit_is_three_gigabytes(isolated_env: Path) -> None:
     from orchestration.warehouse import connect
 
     with connect() as con:
         limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
-    assert limit == _limit_as_duckdb_shows("2GB")
+    assert limit == _limit_as_duckdb_shows("3GB")
 
 
 @pytest.mark.parametrize("bad", ["lots", "2", "0GB", "2 PB", "-1GB", "80%"])
@@ -112,4 +112,4 @@ def test_the_spill_folder_of_an_in_memory_connection_is_beside_the_warehouse(
     limit, folder = con.execute(
         "select current_setting('memory_limit'), current_setting('temp_directory')"
     ).fetchone()
-    assert (limit, folder) == (_limit_as_duckdb_shows("2GB"), f"{isolated_env}/it's/clm.duckdb.tmp")
+    assert (limit, folder) == (_limit_as_duckdb_shows("3GB"), f"{isolated_env}/it's/clm.duckdb.tmp")
