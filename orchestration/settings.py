@@ -156,14 +156,20 @@ def _version(setting: Setting, text: str) -> str:
     return text
 
 
-# A DuckDB memory size: a number and a unit (DuckDB's own spelling: 2GB, 512MB, 1.5GiB).
-_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+# A DuckDB memory size: a number and a unit (DuckDB's own spelling: 2GB, 512MB, 1.5GiB), or a
+# share of the machine's RAM (80%: DuckDB's default).
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)", re.IGNORECASE)
 
 
 def _size(setting: Setting, text: str) -> str:
     match = _SIZE.fullmatch(text)
-    if not match or float(match.group(1)) <= 0:
-        raise SettingError(setting.name, text, "expected a memory size such as 2GB or 512MB")
+    amount = float(match.group(1)) if match else 0.0
+    if not match or amount <= 0 or (match.group(2) == "%" and amount > 100):
+        raise SettingError(
+            setting.name,
+            text,
+            "expected a memory size such as 3GB or 512MB, or a share of RAM such as 50%",
+        )
     return f"{match.group(1)}{match.group(2)}"
 
 
@@ -594,12 +600,13 @@ _DECLARED: tuple[Setting, ...] = (
     ),
     Setting(
         "CLM_DUCKDB_MEMORY_LIMIT",
-        "3GB",
-        "Memory DuckDB may use in each process of a run (loader, dbt, CLV, checks, publish; "
-        "DuckDB's own default is 80 % of RAM); beyond it, large joins and sorts spill to "
-        "`<CLM_DUCKDB_PATH>.tmp/` next to the warehouse. Python, Dagster and dbt come on top. "
-        "Too low a limit fails the run with DuckDB's Out of Memory error (2GB did at tier m: "
-        "stg_shop__orders' window beside another model in dbt's second thread).",
+        "80%",
+        "Memory DuckDB may use in each process of a run (loader, dbt, CLV, checks, publish): a "
+        "size (3GB) or a share of RAM (80%, DuckDB's own default); beyond it, joins and sorts "
+        "spill to `<CLM_DUCKDB_PATH>.tmp/` next to the warehouse. Python, Dagster and dbt come "
+        "on top. Too low a limit fails the run with DuckDB's Out of Memory error: 2GB and 3GB "
+        "did at tier m (staging windows beside data tests in dbt's two threads; "
+        "benchmarks/README.md).",
         kind="size",
         group="engine",
     ),

@@ -6,8 +6,9 @@ through `connect()`, does its work, and closes it before the next step starts.
 
 Every DuckDB connection of a run that does heavy work (loader, CLV, Great Expectations, publish;
 dbt through profiles.yml) gets the same limits (``apply_limits``): at most
-``CLM_DUCKDB_MEMORY_LIMIT`` of memory, spilling to ``<warehouse>.tmp/``. DuckDB's default, 80 %
-of RAM, let one `dbt build` at tier m hold 10 GB (benchmarks/README.md).
+``CLM_DUCKDB_MEMORY_LIMIT`` of memory, spilling to ``<warehouse>.tmp/``. Its default is DuckDB's
+own, 80 % of RAM, with which one `dbt build` at tier m held 10 GB; 2GB and 3GB bounded that run
+but failed it with Out of Memory errors (docs/design.md, benchmarks/README.md).
 """
 
 from __future__ import annotations

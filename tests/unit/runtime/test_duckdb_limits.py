@@ -45,22 +45,25 @@ def test_the_working_connection_gets_the_limit_and_spills_beside_the_warehouse(
         assert con.execute("select current_setting('memory_limit')").fetchone()[0] == limit
 
 
-def test_the_default_limit_is_three_gigabytes(isolated_env: Path) -> None:
+def test_the_default_limit_is_duckdbs_own(isolated_env: Path) -> None:
     from orchestration.warehouse import connect
 
     with connect() as con:
         limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
-    assert limit == _limit_as_duckdb_shows("3GB")
+    assert limit == _limit_as_duckdb_shows("80%")
+    assert limit == duckdb.connect().execute("select current_setting('memory_limit')").fetchone()[0]
 
 
-@pytest.mark.parametrize("bad", ["lots", "2", "0GB", "2 PB", "-1GB", "80%"])
+@pytest.mark.parametrize("bad", ["lots", "2", "0GB", "2 PB", "-1GB", "0%", "120%"])
 def test_a_limit_that_is_not_a_size_is_refused(monkeypatch: pytest.MonkeyPatch, bad: str) -> None:
     monkeypatch.setenv("CLM_DUCKDB_MEMORY_LIMIT", bad)
     with pytest.raises(settings.InvalidSettings, match="CLM_DUCKDB_MEMORY_LIMIT=.*memory size"):
         settings.check()
 
 
-@pytest.mark.parametrize(("given", "passed"), [("512mb", "512mb"), ("1.5 GiB", "1.5GiB")])
+@pytest.mark.parametrize(
+    ("given", "passed"), [("512mb", "512mb"), ("1.5 GiB", "1.5GiB"), ("50 %", "50%")]
+)
 def test_dbt_gets_the_limit_as_a_var(
     monkeypatch: pytest.MonkeyPatch, given: str, passed: str
 ) -> None:
@@ -112,4 +115,4 @@ def test_the_spill_folder_of_an_in_memory_connection_is_beside_the_warehouse(
     limit, folder = con.execute(
         "select current_setting('memory_limit'), current_setting('temp_directory')"
     ).fetchone()
-    assert (limit, folder) == (_limit_as_duckdb_shows("3GB"), f"{isolated_env}/it's/clm.duckdb.tmp")
+    assert (limit, folder) == (_limit_as_duckdb_shows("80%"), f"{isolated_env}/it's/clm.duckdb.tmp")
