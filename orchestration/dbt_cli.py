@@ -1,8 +1,9 @@
 """Running dbt: the arguments every dbt call gets from the settings, and dbt outside Dagster.
 
-The settings reach dbt as ``--vars`` (the KPI vars and the warehouse path, which profiles.yml
-reads), never through the environment: a hand-run ``dbt build`` uses the defaults declared in
-dbt_project.yml and profiles.yml, which a unit test keeps equal to the registry's.
+The settings reach dbt as ``--vars`` (the KPI vars, and the warehouse path and DuckDB's memory
+limit, which profiles.yml reads), never through the environment: a hand-run ``dbt build`` uses
+the defaults declared in dbt_project.yml and profiles.yml, which unit tests keep equal to the
+registry's.
 """
 
 from __future__ import annotations
@@ -44,7 +45,12 @@ def vars_argument() -> list[str]:
     ``--target spark`` and the vars carry the Spark configuration (docs/spark.md): every dbt
     call (``run_dbt``, the Dagster dbt assets, the manifest's parse) goes through here.
     """
-    values = {**dbt_vars(), "clm_duckdb_path": str(get_settings().duckdb_path)}
+    values = {
+        **dbt_vars(),
+        "clm_duckdb_path": str(get_settings().duckdb_path),
+        # profiles.yml's DuckDB memory_limit (its spill folder follows from the path).
+        "clm_duckdb_memory_limit": settings_value("CLM_DUCKDB_MEMORY_LIMIT"),
+    }
     target: list[str] = []
     if settings_value("CLM_ENGINE") == "spark":
         from orchestration.engines import spark  # no pyspark import: configuration only

@@ -67,6 +67,7 @@ import duckdb
 from orchestration import settings
 from orchestration.sql import identifier as _ident
 from orchestration.sql import string_literal as _sql_string
+from orchestration.warehouse import apply_limits
 
 log = logging.getLogger(__name__)
 
@@ -309,6 +310,7 @@ def _build_publication(
     build = _Build()
     con = duckdb.connect(":memory:")
     try:
+        apply_limits(con, source)  # copying every mart: bounded, spilling beside the warehouse
         try:
             con.execute(
                 f"attach {_sql_string(str(tmp))} as {_TARGET_ALIAS} "

@@ -43,7 +43,8 @@ class Setting:
     name: str
     default: str
     description: str
-    # text, path, int, float, bool, date, currency, choice, choices, url, secret, mode, version
+    # text, path, int, float, bool, date, currency, choice, choices, url, secret, mode, version,
+    # size
     kind: str = "text"
     group: str = "general"
     minimum: float | None = None
@@ -155,6 +156,23 @@ def _version(setting: Setting, text: str) -> str:
     return text
 
 
+# A DuckDB memory size: a number and a unit (DuckDB's own spelling: 2GB, 512MB, 1.5GiB), or a
+# share of the machine's RAM (80%: DuckDB's default).
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)", re.IGNORECASE)
+
+
+def _size(setting: Setting, text: str) -> str:
+    match = _SIZE.fullmatch(text)
+    amount = float(match.group(1)) if match else 0.0
+    if not match or amount <= 0 or (match.group(2) == "%" and amount > 100):
+        raise SettingError(
+            setting.name,
+            text,
+            "expected a memory size such as 3GB or 512MB, or a share of RAM such as 50%",
+        )
+    return f"{match.group(1)}{match.group(2)}"
+
+
 def _url(setting: Setting, text: str) -> str:
     if text and not re.match(r"https?://", text):
         raise SettingError(setting.name, "…", "expected an http:// or https:// URL (or empty)")
@@ -175,6 +193,7 @@ _PARSERS: dict[str, Callable[[Setting, str], Any]] = {
     "url": _url,
     "mode": _mode,
     "version": _version,
+    "size": _size,
 }
 
 _DECLARED: tuple[Setting, ...] = (
@@ -585,6 +604,18 @@ _DECLARED: tuple[Setting, ...] = (
         "CLM_SPARK_WAREHOUSE_DIR, needs `make spark`).",
         kind="choice",
         choices=("duckdb", "spark"),
+        group="engine",
+    ),
+    Setting(
+        "CLM_DUCKDB_MEMORY_LIMIT",
+        "80%",
+        "Memory DuckDB may use in each process of a run (loader, dbt, CLV, checks, publish): a "
+        "size (3GB) or a share of RAM (80%, DuckDB's own default); beyond it, joins and sorts "
+        "spill to `<CLM_DUCKDB_PATH>.tmp/` next to the warehouse. Python, Dagster and dbt come "
+        "on top. Too low a limit fails the run with DuckDB's Out of Memory error: 2GB and 3GB "
+        "did at tier m (staging windows beside data tests in dbt's two threads; "
+        "benchmarks/README.md).",
+        kind="size",
         group="engine",
     ),
     Setting(

@@ -52,16 +52,42 @@ def group_rows(
     arrays = [np.asarray(c, dtype=np.float64).ravel() for c in columns]
     if not arrays or arrays[0].size == 0:
         return tuple(np.empty(0) for _ in arrays), np.empty(0, dtype=np.intp), np.empty(0)
-    key = np.zeros(arrays[0].size, dtype=np.int64)
-    for column in arrays:
-        values, codes = factorize(column)
-        _, key = np.unique(key * values.size + codes, return_inverse=True)
-        key = key.ravel().astype(np.int64)
+    key = _whole_number_key(arrays)
+    if key is None:
+        key = np.zeros(arrays[0].size, dtype=np.int64)
+        for column in arrays:
+            values, codes = factorize(column)
+            _, key = np.unique(key * values.size + codes, return_inverse=True)
+            key = key.ravel().astype(np.int64)
     _, first, inverse, counts = np.unique(
         key, return_index=True, return_inverse=True, return_counts=True
     )
     unique = tuple(column[first] for column in arrays)
     return unique, inverse.ravel(), counts.astype(np.float64)
+
+
+def _whole_number_key(arrays: list[FloatArray]) -> NDArray[np.int64] | None:
+    """One int64 per row that orders the rows as the columns do (lexicographically), when every
+    column holds whole numbers ≥ 0 and the product of their ranges fits in 62 bits; else None.
+
+    Frequency, recency and T in days always qualify. Then one sort groups the rows instead of
+    one per column and one more for the combined codes (the general path above), which was a
+    quarter of a fit's time at tier s and grows with the number of customers.
+    """
+    key: NDArray[np.int64] | None = None
+    span = 1
+    for column in arrays:
+        if not (np.all(np.isfinite(column)) and column.min() >= 0):
+            return None
+        whole = column.astype(np.int64)
+        if not np.array_equal(whole, column):
+            return None
+        top = int(whole.max()) + 1
+        span *= top
+        if span >= 2**62:
+            return None
+        key = whole if key is None else key * top + whole
+    return key
 
 
 def aggregate_rows(*columns: FloatArray) -> tuple[tuple[FloatArray, ...], FloatArray]:

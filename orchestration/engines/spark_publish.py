@@ -26,6 +26,7 @@ from orchestration.engines.spark import warehouse_dir
 from orchestration.publish import PublishOptions, PublishResult, publish_marts
 from orchestration.sql import identifier as _ident
 from orchestration.sql import string_literal as _sql_string
+from orchestration.warehouse import apply_limits
 
 # Tables of other schemas that the publication reads besides the published schemas.
 _PUBLICATION_READS = (("intermediate", "int_as_of_date"),)
@@ -112,6 +113,7 @@ def stage_spark_marts(
     con = duckdb.connect(str(staging))
     try:
         con.execute("set TimeZone = 'UTC'")
+        apply_limits(con)  # every mart copied from Parquet: bounded like the DuckDB engine's steps
         wanted = [(schema, table) for schema in schemas for table in spark_tables(schema, root)]
         wanted += [item for item in _PUBLICATION_READS if item[0] not in schemas]
         for schema, table in wanted:

@@ -47,6 +47,7 @@ from orchestration.quality.results import (
 from orchestration.quality.rules import DRIFT_METRICS, SUITES, THRESHOLDS
 from orchestration.settings import get_settings
 from orchestration.sql import string_literal
+from orchestration.warehouse import apply_limits
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,7 @@ def outcome_from_result(validation_result: Any) -> ExpectationOutcome:
 def _duckdb(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     con = duckdb.connect(str(path))
     try:
+        apply_limits(con, Path(path))
         yield con
     finally:
         con.close()
@@ -167,12 +169,14 @@ def _dispose(datasource: Any) -> None:
         datasource._engine = None
 
 
-def _attach_variables(engine: sa.Engine, statements: list[str]) -> None:
-    # Thresholds are DuckDB session variables: set them on every connection GE checks out.
+def _attach_variables(engine: sa.Engine, statements: list[str], duckdb_path: Path) -> None:
+    # Thresholds are DuckDB session variables: set them on every connection GE checks out, and
+    # the run's memory limit and spill folder (GE's engine opens the file on its own).
     def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         cursor = dbapi_connection.cursor()
         for statement in statements:
             cursor.execute(statement)
+        apply_limits(cursor, Path(duckdb_path))
 
     sa.event.listen(engine, "checkout", _on_checkout)
 
@@ -294,8 +298,8 @@ def _run_checkpoint(
         if getattr(e, "unexpected_rows_query", None) and isinstance(e.unexpected_rows_query, str)
     }
     try:
-        _attach_variables(datasource.get_execution_engine().engine, statements)
-        _attach_variables(datasource.get_engine(), statements)
+        _attach_variables(datasource.get_execution_engine().engine, statements, duckdb_path)
+        _attach_variables(datasource.get_engine(), statements, duckdb_path)
         # GE prints a notice for every query that reads tables besides {batch}, as the
         # cross-table rules do by design; keep it out of the run's output.
         with contextlib.redirect_stdout(io.StringIO()):
