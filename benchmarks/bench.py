@@ -887,6 +887,13 @@ def merge_results(stem: Path, paths: Sequence[Path]) -> int:
             if tier in part["tiers"]:
                 merged["tiers"][tier] = part["tiers"][tier]
     merged["parts"] = sorted({p for part in parts for p in part["parts"]})
+    # The other engines' full runs, tier by tier (a later file's tier wins, as above).
+    engines: dict[str, dict[str, Any]] = {}
+    for part in parts:
+        for engine, per_tier in part.get("engines", {}).items():
+            engines.setdefault(engine, {}).update(per_tier)
+    if engines:
+        merged["engines"] = engines
     unfinished = {t for part in parts for t, why in part.get("not_run", {}).items()
                   if why == "not finished"}  # fmt: skip
     write_results(merged, [*merged["tiers"], *sorted(unfinished)], stem, finished=False)

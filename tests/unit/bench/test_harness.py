@@ -78,8 +78,10 @@ def _results(tiers: dict, commit: str, not_run: dict) -> dict:
 def test_results_files_merge_tier_by_tier_and_say_where_each_came_from(tmp_path: Path) -> None:
     generated = {"generate": {"wall_s": 1.0, "cpu_s": 1.0, "rows": 10}}
     small = _results({"xs": generated, "s": generated}, "aaa", {"m": "not in --tiers"})
+    small["engines"] = {"spark": {"xs": {"full_run": {"wall_s": 9.0}}}}
     large = _results({}, "bbb", {"l": "not finished"})
     large["tiers"]["l"] = {**generated, "partial": True}
+    large["engines"] = {"spark": {"s": {"full_run": {"wall_s": 19.0}}}}
     paths = []
     for name, data in (("small.json", small), ("large.json", large)):
         paths.append(tmp_path / name)
@@ -90,6 +92,8 @@ def test_results_files_merge_tier_by_tier_and_say_where_each_came_from(tmp_path:
     assert merged["tiers"]["l"]["partial"] is True
     assert [f["commit"] for f in merged["machine"]["merged_from"]] == ["aaa", "bbb"]
     assert merged["not_run"] == {"m": "not in --tiers"}
+    # every file's other-engine runs are kept
+    assert list(merged["engines"]["spark"]) == ["xs", "s"]
     table = (tmp_path / "merged.md").read_text(encoding="utf-8")
     assert "| l (partial) |" in table
     assert "Merged: tiers xs, s from `small.json` (commit aaa" in table
