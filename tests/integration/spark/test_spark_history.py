@@ -184,7 +184,7 @@ def _duckdb_snapshots(root: Path) -> dict[str, list[tuple]]:
         if number == 0:
             _duckdb_dbt(root, "seed", "--select", "currency_rates")
         # As `dbt build` does: the staging models the snapshots read, then the snapshots
-        # (staging is a view on DuckDB, a table on Spark that must be rebuilt).
+        # (staging models are tables, rebuilt by each build).
         _duckdb_dbt(root, "run", "--select", *STAGING)
         start = now()
         _duckdb_dbt(root, "snapshot")
