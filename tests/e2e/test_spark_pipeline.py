@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from integration.dbt.test_dbt_unit_tests import WORKED_EXAMPLES
 from support.pipeline import FOREIGN_SETTINGS, CleanRun, dbt_run_results, environment
 
 pytestmark = [pytest.mark.e2e, pytest.mark.spark, pytest.mark.xdist_group("spark")]
@@ -26,14 +27,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.spark, pytest.mark.xdist_group("spark
 # Columns that record when something ran, not what the data says: they differ between any two
 # runs, on one engine or two.
 RUN_TIME_COLUMNS = {"fitted_at", "recorded_at"}
-# docs/kpis.md's worked examples (the DuckDB build runs the same unit tests).
-WORKED_EXAMPLES = {
-    "kpi_monthly_aov_and_cac_worked_examples",
-    "kpi_by_channel_cac_conversion_ltv_to_cac",
-    "email_campaign_performance_worked_examples",
-    "social_engagement_monthly_rate_and_followers",
-    "customer_clv_formula_worked_example",
-}
 DOUBLE_TOLERANCE = 1e-6
 
 
