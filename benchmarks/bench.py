@@ -181,11 +181,13 @@ def dagster_steps(dagster_home: Path) -> tuple[str | None, list[dict[str, Any]]]
 
 def dbt_results(run_id: str | None) -> dict[str, Any]:
     """Per-model seconds from the run_results.json of the run's dbt invocations (then removed)."""
+    from orchestration.dbt_cli import run_target_dirs
+
     models: list[dict[str, Any]] = []
     totals = {"models_s": 0.0, "tests_s": 0.0, "other_s": 0.0, "invocations": 0}
     if not run_id:
         return {"models": models, **totals}
-    for folder in sorted((REPO / "target").glob(f"*-{run_id[:7]}-*")):
+    for folder in run_target_dirs(run_id):
         results = folder / "run_results.json"
         if results.exists():
             totals["invocations"] += 1
@@ -675,7 +677,9 @@ def machine() -> dict[str, Any]:
     ).stdout.strip()
     return {"hostname": socket.gethostname(), "cpus": os.cpu_count(), "cpu_model": cpu,
             "memory_mb": memory, "python": platform.python_version(), "commit": commit,
-            "load_average_at_start": [round(v, 2) for v in os.getloadavg()]}  # fmt: skip
+            "load_average_at_start": [round(v, 2) for v in os.getloadavg()],
+            # the project's settings the runs inherit (a memory cap changes every figure)
+            "settings": {k: v for k, v in sorted(os.environ.items()) if k.startswith("CLM_")}}  # fmt: skip
 
 
 def _seconds(value: float | None) -> str:
@@ -704,10 +708,16 @@ def markdown(results: dict[str, Any]) -> str:
         f"at end {m.get('load_average_at_end', '–')}. "
         "Wall times depend on the load of the machine; CPU seconds and ratios less so.",
         "",
+        "Settings in force: "
+        + (", ".join(f"`{k}={v}`" for k, v in m.get("settings", {}).items()) or "the defaults")
+        + ".",
+        "",
         *(
             f"Merged: tiers {', '.join(f['tiers'])} from `{f['file']}` (commit {f['commit']}, "
             f"{f['started_at']} to {f['finished_at']}, load average {f['load_average_at_start']} "
-            f"at start, {f['load_average_at_end']} at end)."
+            f"at start, {f['load_average_at_end']} at end"
+            + "".join(f", `{k}={v}`" for k, v in f.get("settings", {}).items())
+            + ")."
             for f in m.get("merged_from", [])
         ),
         "",
@@ -879,7 +889,8 @@ def merge_results(stem: Path, paths: Sequence[Path]) -> int:
         {"file": path.name, "tiers": list(part["tiers"]), "commit": part["machine"]["commit"],
          "started_at": part["started_at"], "finished_at": part.get("finished_at"),
          "load_average_at_start": part["machine"]["load_average_at_start"],
-         "load_average_at_end": part["machine"].get("load_average_at_end")}
+         "load_average_at_end": part["machine"].get("load_average_at_end"),
+         "settings": part["machine"].get("settings", {})}
         for path, part in zip(paths, parts, strict=True)
     ]}  # fmt: skip
     for tier in ("xs", "s", "m", "l"):

@@ -176,9 +176,10 @@
 
 {#- The sum of a money column, typed decimal(38, 4) on every engine: DuckDB widens a decimal sum
     to 38 digits, Spark to 10 more than its input's, and the published column type must not
-    depend on the engine (docs/spark.md). -#}
-{% macro sum_money(expression) -%}
-    cast(sum({{ expression }}) as decimal(38, 4))
+    depend on the engine (docs/spark.md). Every money sum goes through here; `over` makes it a
+    window sum (the window's specification, without the parentheses). -#}
+{% macro sum_money(expression, over=none) -%}
+    cast(sum({{ expression }}){% if over %} over ({{ over }}){% endif %} as decimal(38, 4))
 {%- endmacro %}
 
 {#- The join key of seed `channel_mapping`: free-text utm_source / acquisition_channel / ad

@@ -365,10 +365,10 @@ def erase(email: str | None, customer_key: str | None, rebuild: bool) -> None:
             raise click.ClickException(str(error)) from None
     click.echo(report.summary())
     if rebuild:
-        from orchestration.dbt_cli import run_dbt
+        from orchestration.dbt_cli import run_dbt, unit_test_exclusion
 
         click.echo("» rebuilding from raw (dbt build --full-refresh)")
-        result = run_dbt("build", "--full-refresh", "--quiet", check=False)
+        result = run_dbt("build", "--full-refresh", "--quiet", *unit_test_exclusion(), check=False)
         if result.returncode != 0:
             click.echo(result.stdout[-4000:] + result.stderr[-2000:], err=True)
             raise click.ClickException("the rebuild failed: the erasure itself is done")

@@ -37,6 +37,14 @@ def target_dir() -> Path:
     return path if path.is_absolute() else REPO_ROOT / path
 
 
+def run_target_dirs(run_id: str) -> list[Path]:
+    """The target folders of one pipeline run's dbt invocations, oldest name first: dagster-dbt
+    gives each invocation a folder of its own under ``target_dir()``, named after its step and
+    the first seven characters of the run's id (each holds that invocation's run_results.json).
+    """
+    return sorted(target_dir().glob(f"*-{run_id[:7]}-*"))
+
+
 def vars_argument() -> list[str]:
     """``--vars`` for every dbt call: the KPI settings and the warehouse path, validated.
 
@@ -58,6 +66,13 @@ def vars_argument() -> list[str]:
         values.update(spark.dbt_vars())
         target = ["--target", "spark"]
     return [*target, "--vars", json.dumps(values, sort_keys=True)]
+
+
+def unit_test_exclusion() -> list[str]:
+    """What every `dbt build` of a run or a command adds: ``--exclude-resource-type unit_test``
+    unless CLM_RUN_UNIT_TESTS. Unit tests check the models' logic on fixed inputs, not the data:
+    CI runs them on every change (`make test`), as dbt's docs advise; runs skip them."""
+    return [] if settings_value("CLM_RUN_UNIT_TESTS") else ["--exclude-resource-type", "unit_test"]
 
 
 def run_dbt(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -500,8 +500,9 @@ _DECLARED: tuple[Setting, ...] = (
     Setting(
         "CLM_RUN_UNIT_TESTS",
         "false",
-        "true = every pipeline run also runs dbt's unit tests. They check the models' logic on "
-        "fixed inputs, not the data, so `make test` (CI) runs them and runs skip them.",
+        "true = every pipeline run (and `clm erase`'s rebuild) also runs dbt's unit tests. They "
+        "check the models' logic on fixed inputs, not the data, so `make test` (CI) runs them "
+        "and runs skip them.",
         kind="bool",
         group="quality",
     ),

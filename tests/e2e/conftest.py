@@ -6,7 +6,6 @@ only read its warehouse, BI file and landing folder, and tests that change data 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -21,14 +20,20 @@ from support.pipeline import (
 )
 
 
+def _sample_landing(folder: Path) -> None:
+    """The landing files of both session runs: the xs sample, clean, seed 7 (deterministic)."""
+    from tools.generator import generate
+
+    generate(folder, scale="xs", seed=7, dirty=False, progress=lambda _line: None)
+
+
 def _clean_run(root: Path) -> CleanRun:
     """The pipeline on the xs sample (generated here first: the runtime never generates), in
     process."""
     from orchestration.pipeline import run_pipeline
-    from tools.generator import generate
 
     env = warehouse_env(root)
-    generate(root / "landing", scale="xs", seed=7, dirty=False, progress=lambda _line: None)
+    _sample_landing(root / "landing")
     landing_before = landing_listing(root / "landing")
     with environment(env, remove=FOREIGN_SETTINGS):
         outcome = run_pipeline(DagsterInstance.ephemeral())
@@ -40,10 +45,11 @@ def clean_run(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path) -> C
     return once_per_session(tmp_path_factory, "e2e", _clean_run)
 
 
-def _spark_run(root: Path, clean: CleanRun) -> CleanRun:
-    """The same pipeline with ``CLM_ENGINE=spark`` on a copy of the clean run's landing files:
-    raw mirrored to Spark, the whole dbt project built on Spark, CLV from and to Spark tables,
-    GE on Spark, published as Parquet and to a BI file of its own."""
+def _spark_run(root: Path) -> CleanRun:
+    """The same pipeline with ``CLM_ENGINE=spark`` on the clean run's landing files (generated
+    again from the same seed, so the Spark run need not wait for the clean one): raw mirrored
+    to Spark, the whole dbt project built on Spark, CLV from and to Spark tables, GE on Spark,
+    published as Parquet and to a BI file of its own."""
     from orchestration.pipeline import run_pipeline
 
     env = {
@@ -53,15 +59,16 @@ def _spark_run(root: Path, clean: CleanRun) -> CleanRun:
         # The identity and KPI unit tests on Spark, in the run's own dbt builds (one JVM each).
         "CLM_RUN_UNIT_TESTS": "true",
     }
-    shutil.copytree(clean.root / "landing", root / "landing")
+    _sample_landing(root / "landing")
     landing_before = landing_listing(root / "landing")
-    with environment(env, remove=tuple(name for name in FOREIGN_SETTINGS if name not in env)):
+    with environment(env, remove=FOREIGN_SETTINGS):
         outcome = run_pipeline(DagsterInstance.ephemeral())
     return CleanRun(root, env, outcome, landing_before)
 
 
 @pytest.fixture(scope="session")
-def spark_run(tmp_path_factory: pytest.TempPathFactory, clean_run: CleanRun) -> CleanRun:
-    """One Spark pipeline run per session (marker ``spark``; needs `make spark`)."""
+def spark_run(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path) -> CleanRun:
+    """One Spark pipeline run per session (marker ``spark``; needs `make spark`). The tests
+    compare it with ``clean_run``, and first check that both read the same landing files."""
     pytest.importorskip("pyspark", reason="Spark is not installed: run `make spark`")
-    return once_per_session(tmp_path_factory, "e2e_spark", lambda root: _spark_run(root, clean_run))
+    return once_per_session(tmp_path_factory, "e2e_spark", _spark_run)

@@ -20,7 +20,13 @@ from typing import Any
 import duckdb
 import pytest
 from integration.dbt.test_dbt_unit_tests import WORKED_EXAMPLES
-from support.pipeline import FOREIGN_SETTINGS, CleanRun, dbt_run_results, environment
+from support.pipeline import (
+    FOREIGN_SETTINGS,
+    CleanRun,
+    dbt_run_results,
+    environment,
+    landing_digest,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.spark, pytest.mark.xdist_group("spark")]
 
@@ -75,6 +81,10 @@ def test_the_spark_run_succeeds(spark_run):
     assert outcome.success, (outcome.failed_steps, outcome.errors)
     assert not outcome.failed_steps
     assert any(key.startswith("bi/") for key in outcome.materialized)
+
+
+def test_both_runs_read_the_same_landing_files(clean_run, spark_run):
+    assert landing_digest(spark_run.root / "landing") == landing_digest(clean_run.root / "landing")
 
 
 def test_raw_is_mirrored_row_for_row(spark_run):
@@ -201,8 +211,7 @@ def test_the_summary_says_the_same_numbers(clean_run, spark_run):
     from orchestration.summary import build_summary
 
     def numbers(run: CleanRun) -> dict[str, Any]:
-        remove = tuple(name for name in FOREIGN_SETTINGS if name not in run.env)
-        with environment(run.env, remove=remove):
+        with environment(run.env, remove=FOREIGN_SETTINGS):
             summary = build_summary(run.outcome, 0.0)
         return {
             "files_loaded": summary.files_loaded,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import pickle
@@ -69,12 +70,13 @@ def once_per_session(
 
 @contextmanager
 def environment(values: dict[str, str], remove: tuple[str, ...] = ()) -> Iterator[None]:
-    """Set (and remove) environment variables for the block, then put everything back."""
+    """Set ``values`` for the block, with every other name in ``remove`` unset, then put
+    everything back. A name in both is set: ``remove`` is what the block must not inherit."""
     names = (*values, *remove)
     saved = {name: os.environ.get(name) for name in names}
-    os.environ.update(values)
     for name in remove:
         os.environ.pop(name, None)
+    os.environ.update(values)
     try:
         yield
     finally:
@@ -117,13 +119,21 @@ def landing_listing(folder: Path) -> dict[str, tuple[int, int]]:
     }
 
 
+def landing_digest(folder: Path) -> dict[str, str]:
+    """Every landing file's relative path -> sha256 of its bytes."""
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
 def dbt_run_results(run_id: str) -> dict[str, str]:
-    """unique_id -> status of every node of a pipeline run's dbt invocations (dagster-dbt gives
-    each invocation a target folder named after its step and the run's id)."""
-    from orchestration.dbt_cli import target_dir
+    """unique_id -> status of every node of a pipeline run's dbt invocations."""
+    from orchestration.dbt_cli import run_target_dirs
 
     statuses: dict[str, str] = {}
-    for folder in sorted(target_dir().glob(f"*-{run_id[:7]}-*")):
+    for folder in run_target_dirs(run_id):
         results = folder / "run_results.json"
         if results.exists():
             for result in json.loads(results.read_text(encoding="utf-8"))["results"]:

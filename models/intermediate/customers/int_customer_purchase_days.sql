@@ -20,7 +20,7 @@ final as (
     select
         valid_orders.customer_key,
         valid_orders.order_date as purchase_date,
-        sum(valid_orders.net_revenue) as net_revenue
+        {{ sum_money('valid_orders.net_revenue') }} as net_revenue
     from valid_orders
     group by valid_orders.customer_key, valid_orders.order_date
 )

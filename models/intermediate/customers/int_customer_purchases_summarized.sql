@@ -65,7 +65,7 @@ order_summary as (
         min(valid_orders.ordered_at) as first_ordered_at,
         max(valid_orders.ordered_at) as last_ordered_at,
         count(*) as valid_order_count,
-        sum(valid_orders.net_revenue) as net_revenue,
+        {{ sum_money('valid_orders.net_revenue') }} as net_revenue,
         max(case when valid_orders.customer_order_number = 1 then valid_orders.utm_source end)
             as first_order_utm_source,
         -- customer_clv's annual churn: bought in (as_of - 24 months, as_of - 12 months] and in
@@ -85,7 +85,7 @@ order_summary as (
 first_year as (
     select
         valid_orders.customer_key,
-        sum(valid_orders.net_revenue) as first_year_net_revenue
+        {{ sum_money('valid_orders.net_revenue') }} as first_year_net_revenue
     from valid_orders
     inner join purchase_summary on valid_orders.customer_key = purchase_summary.customer_key
     where

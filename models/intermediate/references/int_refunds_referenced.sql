@@ -19,11 +19,12 @@ orders as (
 refunded_so_far as (
     select
         refunds.refund_id,
-        sum(refunds.amount) over (
-            partition by refunds.order_id
-            order by refunds.refunded_at asc nulls last, refunds.refund_id asc
-            rows between unbounded preceding and current row
-        ) as refunded_amount
+        {{ sum_money(
+            'refunds.amount',
+            over='partition by refunds.order_id'
+            ~ ' order by refunds.refunded_at asc nulls last, refunds.refund_id asc'
+            ~ ' rows between unbounded preceding and current row'
+        ) }} as refunded_amount
     from refunds
 ),
 

@@ -38,7 +38,7 @@ cohort_activity as (
         cohort_members.cohort_month,
         valid_orders.month,
         count(distinct valid_orders.customer_key) as active_customers,
-        sum(valid_orders.net_revenue) as net_revenue
+        {{ sum_money('valid_orders.net_revenue') }} as net_revenue
     from valid_orders
     inner join cohort_members on valid_orders.customer_key = cohort_members.customer_key
     group by cohort_members.cohort_month, valid_orders.month
@@ -75,11 +75,11 @@ joined as (
 cumulative as (
     select
         joined.*,
-        sum(joined.net_revenue) over (
-            partition by joined.cohort_month
-            order by joined.month
-            rows between unbounded preceding and current row
-        ) as cumulative_net_revenue
+        {{ sum_money(
+            'joined.net_revenue',
+            over='partition by joined.cohort_month order by joined.month'
+            ~ ' rows between unbounded preceding and current row'
+        ) }} as cumulative_net_revenue
     from joined
 ),
 

@@ -112,7 +112,7 @@ revenue_by_campaign as (
     select
         attributed_orders.campaign_id,
         count(*) as attributed_orders,
-        sum(attributed_orders.net_revenue) as attributed_net_revenue
+        {{ sum_money('attributed_orders.net_revenue') }} as attributed_net_revenue
     from attributed_orders
     group by attributed_orders.campaign_id
 ),

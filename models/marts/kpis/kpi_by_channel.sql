@@ -27,7 +27,7 @@ new_customers_by_channel as (
         {{ month_start('purchases.first_purchase_date') }} as month,
         coalesce(customers.acquisition_channel, 'unknown') as channel,
         count(*) as new_customers,
-        sum(purchases.first_year_net_revenue) as first_year_net_revenue
+        {{ sum_money('purchases.first_year_net_revenue') }} as first_year_net_revenue
     from purchases
     left join customers on purchases.customer_key = customers.customer_key
     group by

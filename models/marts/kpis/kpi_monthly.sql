@@ -35,7 +35,7 @@ orders_by_month as (
         valid_orders.month,
         count(*) as orders,
         count(distinct valid_orders.customer_key) as active_customers,
-        sum(valid_orders.net_revenue) as net_revenue,
+        {{ sum_money('valid_orders.net_revenue') }} as net_revenue,
         count(case when valid_orders.customer_order_number = 1 then 1 end) as new_customers,
         -- a customer becomes a repeat customer in the month of their second valid order
         count(case when valid_orders.customer_order_number = 2 then 1 end) as new_repeat_customers

@@ -11,7 +11,7 @@ from typing import Any
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from orchestration.dbt_cli import vars_argument
+from orchestration.dbt_cli import unit_test_exclusion, vars_argument
 from orchestration.defs.dbt.project import dbt_project, translator
 from orchestration.settings import value as setting_value
 
@@ -41,11 +41,7 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]
     # `--vars` carries the settings in force (the same as the parse's, so nothing re-parses).
     # dbt's own log file gets warnings and errors only: at its default (debug) level writing
     # it costs dbt a sixth of its time; every node's result still reaches the run's log.
-    # Unit tests check the models' logic on fixed inputs, not the data: CI runs them on every
-    # change (`make test`), as dbt's docs advise; a run skips them unless CLM_RUN_UNIT_TESTS.
-    args = ["build", "--log-level-file", "warn", *vars_argument()]
-    if not setting_value("CLM_RUN_UNIT_TESTS"):
-        args += ["--exclude-resource-type", "unit_test"]
+    args = ["build", "--log-level-file", "warn", *vars_argument(), *unit_test_exclusion()]
     yield from dbt.cli(args, context=context).stream()
 
 

@@ -1,9 +1,10 @@
 """Segment history over two runs with different as-of dates, and the brief's audience.
 
 Raw rows go straight into the raw tables (``ensure_raw_schema``), as the loader would leave them.
-The real project is built with ``dbt run`` three times: ``CLM_AS_OF_DATE=2024-02-15``, then
-``2024-04-15``, then ``2024-04-15`` again. The history must hold both dates once each (a rerun
-replaces its date), and ``segment_transitions_monthly`` must count the moves of April:
+The real project (the three marts read here, with everything upstream) is built with ``dbt run``
+three times: ``CLM_AS_OF_DATE=2024-02-15``, then ``2024-04-15``, then ``2024-04-15`` again. The
+history must hold both dates once each (a rerun replaces its date), and
+``segment_transitions_monthly`` must count the moves of April:
 
 - A (rhythm 31 days) and B (one order, fixed 90-day threshold) go active -> at_risk;
 - D, inactive for its 14-day rhythm in February, orders again on April 1: won back
@@ -111,6 +112,15 @@ def _load(path: Path) -> None:
                 )
 
 
+# The three marts read here and every model upstream of them (the other KPI marts are not).
+SELECTION = (
+    "--select",
+    "+customer_segment_history",
+    "+segment_transitions_monthly",
+    "+dim_customers",
+)
+
+
 def _dbt(tmp_path: Path, database: Path, *args: str, as_of_date: str | None = None) -> None:
     env = {
         **os.environ,
@@ -144,9 +154,9 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     database = tmp_path / "clm.duckdb"
     _load(database)
     _dbt(tmp_path, database, "seed")
-    _dbt(tmp_path, database, "run", as_of_date="2024-02-15")
-    _dbt(tmp_path, database, "run", as_of_date="2024-04-15")
-    _dbt(tmp_path, database, "run", as_of_date="2024-04-15")  # a rerun replaces its date
+    _dbt(tmp_path, database, "run", *SELECTION, as_of_date="2024-02-15")
+    _dbt(tmp_path, database, "run", *SELECTION, as_of_date="2024-04-15")
+    _dbt(tmp_path, database, "run", *SELECTION, as_of_date="2024-04-15")  # a rerun replaces it
     return database
 
 
