@@ -61,8 +61,8 @@ ISOLATED_VARIABLES = (
 LONG_FIRST = (
     # starts the session's shared clean run (tests/e2e/conftest.py), which most e2e tests read
     "tests/e2e/test_pipeline_end_to_end.py::test_the_run_succeeds",
-    # the Spark group (the longest chain: a Spark pipeline run after the clean run, then the
-    # Spark history builds) on the other worker, while this one takes everything else
+    # the Spark pipeline run (the longest work) on the other worker from the start, while this
+    # one runs the clean run and then the Spark history builds (a second JVM beside the first)
     "tests/e2e/test_spark_pipeline.py",
     "tests/integration/spark/",
     # meanwhile, on the other worker, the work that has its own files

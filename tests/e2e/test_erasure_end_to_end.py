@@ -1,6 +1,7 @@
 """Right to erasure end to end (issue 12): `clm erase`, then a rebuild from the original files.
 
-The xs sample is loaded and built; one person with many orders is erased with the real CLI.
+A copy of the session's clean `clm run` warehouse (the xs sample loaded, built, validated,
+predicted) and of its landing files; one person with many orders is erased with the real CLI.
 Then the warehouse file is thrown away and rebuilt from the ORIGINAL landing files, keeping
 only the tombstone file: no table may contain any of the person's identifiers, the loader must
 account for their rows as "erased (tombstone)", and the KPIs must change by exactly that
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -106,7 +108,7 @@ KPI_QUERIES = {
 # session scope: xdist may interleave other modules' tests on this worker, which would
 # tear a module fixture down and run it again
 @pytest.fixture(scope="session")
-def erased(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def erased(tmp_path_factory: pytest.TempPathFactory, clean_run) -> dict:
     root = tmp_path_factory.mktemp("erasure")
     env = {
         key: value
@@ -125,9 +127,9 @@ def erased(tmp_path_factory: pytest.TempPathFactory) -> dict:
         }
     )
     warehouse = root / "warehouse" / "clm.duckdb"
-    clm("generate", "--scale", "xs", "--seed", "7", env=env)
-    clm("load", env=env)
-    dbt_build(env)
+    shutil.copytree(clean_run.root / "landing", root / "landing")
+    warehouse.parent.mkdir()
+    shutil.copy(clean_run.warehouse, warehouse)
 
     # the KPIs' date stays the same whoever is erased (it defaults to the latest order)
     env["CLM_AS_OF_DATE"] = str(

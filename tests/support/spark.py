@@ -22,7 +22,9 @@ from typing import Any
 from orchestration.dbt_cli import dbt_executable
 from orchestration.settings import REPO_ROOT
 
-SPARK_GROUP = "spark"
+# Its own xdist group (one worker builds the histories once), apart from the Spark pipeline
+# run's group ("spark"): the two JVMs run side by side on the two workers.
+SPARK_HISTORY_GROUP = "spark_history"
 
 
 def spark_env(root: Path, **extra: str) -> dict[str, str]:

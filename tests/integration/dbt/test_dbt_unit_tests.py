@@ -53,7 +53,8 @@ def test_every_dbt_unit_test_passes(tmp_path: Path):
         "DBT_PROFILES_DIR": str(REPO_ROOT),
     }
     env.pop("CLM_AS_OF_DATE", None)
-    built = _dbt("build", "--empty", "--exclude", "test_type:unit", env=env)
+    # Models, seeds and snapshots only: data tests on empty relations would only pass.
+    built = _dbt("build", "--empty", "--exclude-resource-type", "test", "unit_test", env=env)
     assert built.returncode == 0, built.stdout[-4000:]
 
     tested = _dbt("test", "--select", "test_type:unit", env=env)

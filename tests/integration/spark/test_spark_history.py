@@ -21,7 +21,7 @@ import duckdb
 import pytest
 from integration.dbt.test_incremental_equivalence import BATCH_1, BATCH_2, MODELS, _load
 from support.spark import (
-    SPARK_GROUP,
+    SPARK_HISTORY_GROUP,
     environment,
     in_one_jvm,
     invoke,
@@ -33,7 +33,7 @@ from support.spark import (
 from orchestration.dbt_cli import dbt_executable
 from orchestration.settings import REPO_ROOT
 
-pytestmark = [pytest.mark.spark, pytest.mark.xdist_group(SPARK_GROUP)]
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group(SPARK_HISTORY_GROUP)]
 
 pytest.importorskip("pyspark", reason="Spark is not installed: run `make spark`")
 
