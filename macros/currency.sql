@@ -1,9 +1,9 @@
-{#- Currency conversion, written once (docs/kpis.md: money in the marts is in the reporting currency,
-    converted at the month's rate from seed `currency_rates`).
+{#- Currency conversion, written once (docs/kpis.md: money in the marts is in the reporting
+    currency, converted at the month's rate from seed `currency_rates`).
 
     The seed holds, per month and currency, `rate_to_usd` = US dollars per one unit of the
-    currency. Any reporting currency R works: amount in C → amount × rate(C→USD) / rate(R→USD),
-    both rates of the same month.
+    currency. Any reporting currency R works:
+    amount in C → amount × rate(C→USD) / rate(R→USD), both rates of the same month.
 
     to_reporting_currency(amount, currency, at, reporting_currency=var('reporting_currency'))
       amount    decimal expression (NULL stays NULL)
@@ -13,8 +13,9 @@
     Returns decimal(18, 4), rounded once from a double quotient: the product amount × rate is
     exact (decimal), the division is in double precision on every engine. (DuckDB divides
     decimals in double anyway; Spark would divide in decimal and round to 6 places first, and
-    that double rounding moved the fourth decimal of some amounts.) An amount already in the reporting currency is returned unchanged
-    and needs no rate, in any month (a 1990s history in the reporting currency converts).
+    that double rounding moved the fourth decimal of some amounts.) An amount already in the
+    reporting currency is returned unchanged and needs no rate, in any month (a 1990s history
+    in the reporting currency converts).
     Staging quarantines the rows that could not convert (has_currency_rate() below: unknown
     currency, or no rate for the month), so the marts only see convertible rows; a non-NULL
     amount that still has no rate is an ERROR on DuckDB (never a silent NULL).
@@ -93,23 +94,32 @@
     {%- set reporting_sql = "'" ~ (reporting | trim | upper) ~ "'" -%}
     {%- set month_sql = "cast(" ~ dbt.date_trunc('month', at) ~ " as date)" -%}
     {%- set nearest = currency_rate_fallback() == 'nearest' -%}
+    {#- Uncorrelated subqueries (a (currency, month) pair, then the month), each a semi-join on a
+        few hundred seed rows: the correlated form (`where rated.month = <the row's month>`)
+        made DuckDB buffer every staged row for its delim join, which ran a 30-million-row
+        staging table out of 8 GB of memory at tier l (benchmarks/README.md). coalesce: a NULL
+        month has no rate (as the correlated form said), not an unknown answer. -#}
     (
         {{ currency }} is null
         or {{ currency }} = {{ reporting_sql }}
+        {%- if nearest %}
         or (
-            {{ currency }} in (
-                select rated.currency from {{ ref('currency_rates') }} as rated
-                {%- if not nearest %}
-                where rated.month = {{ month_sql }}
-                {%- endif %}
-            )
+            {{ currency }} in (select rated.currency from {{ ref('currency_rates') }} as rated)
             and {{ reporting_sql }} in (
                 select rated.currency from {{ ref('currency_rates') }} as rated
-                {%- if not nearest %}
-                where rated.month = {{ month_sql }}
-                {%- endif %}
             )
         )
+        {%- else %}
+        or (
+            coalesce(({{ currency }}, {{ month_sql }}) in (
+                select rated.currency, rated.month from {{ ref('currency_rates') }} as rated
+            ), false)
+            and coalesce({{ month_sql }} in (
+                select rated.month from {{ ref('currency_rates') }} as rated
+                where rated.currency = {{ reporting_sql }}
+            ), false)
+        )
+        {%- endif %}
     )
 {%- endmacro %}
 
