@@ -32,8 +32,10 @@
     cast(try_cast({{ column }} as timestamptz) as timestamp)
 {%- endmacro %}
 
+{#- Spark: try_to_timestamp, not to_timestamp, which under ANSI mode (on, see docs/spark.md)
+    fails the whole query on one unparsable or empty text instead of giving NULL. -#}
 {% macro spark__parse_timestamp_utc(column) -%}
-    to_utc_timestamp(to_timestamp({{ column }}), 'UTC')
+    to_utc_timestamp(try_to_timestamp({{ column }}), 'UTC')
 {%- endmacro %}
 
 {#- docs/landing-contract.md: booleans are true/false, 1/0, yes/no in any case. -#}
