@@ -16,15 +16,9 @@ from support.pipeline import (
     environment,
     landing_listing,
     once_per_session,
+    sample_landing,
     warehouse_env,
 )
-
-
-def _sample_landing(folder: Path) -> None:
-    """The landing files of both session runs: the xs sample, clean, seed 7 (deterministic)."""
-    from tools.generator import generate
-
-    generate(folder, scale="xs", seed=7, dirty=False, progress=lambda _line: None)
 
 
 def _clean_run(root: Path) -> CleanRun:
@@ -33,7 +27,7 @@ def _clean_run(root: Path) -> CleanRun:
     from orchestration.pipeline import run_pipeline
 
     env = warehouse_env(root)
-    _sample_landing(root / "landing")
+    sample_landing(root / "landing")
     landing_before = landing_listing(root / "landing")
     with environment(env, remove=FOREIGN_SETTINGS):
         outcome = run_pipeline(DagsterInstance.ephemeral())
@@ -59,7 +53,7 @@ def _spark_run(root: Path) -> CleanRun:
         # The identity and KPI unit tests on Spark, in the run's own dbt builds (one JVM each).
         "CLM_RUN_UNIT_TESTS": "true",
     }
-    _sample_landing(root / "landing")
+    sample_landing(root / "landing")
     landing_before = landing_listing(root / "landing")
     with environment(env, remove=FOREIGN_SETTINGS):
         outcome = run_pipeline(DagsterInstance.ephemeral())

@@ -25,6 +25,7 @@ from support.pipeline import (
     CleanRun,
     environment,
     landing_listing,
+    sample_landing,
     warehouse_env,
 )
 
@@ -113,10 +114,9 @@ def add_bad_files(landing: Path) -> None:
 @pytest.fixture(scope="session")
 def bad_run(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path) -> CleanRun:
     from orchestration.pipeline import run_pipeline
-    from tools.generator import generate
 
     root = tmp_path_factory.mktemp("bad-files")
-    generate(root / "landing", scale="xs", seed=7, dirty=False, progress=lambda _line: None)
+    sample_landing(root / "landing")
     add_bad_files(root / "landing")
     env = {**warehouse_env(root), "CLM_TOMBSTONE_PATH": str(root / "tombstones.json")}
     landing_before = landing_listing(root / "landing")

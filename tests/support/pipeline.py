@@ -119,6 +119,13 @@ def landing_listing(folder: Path) -> dict[str, tuple[int, int]]:
     }
 
 
+def sample_landing(folder: Path) -> None:
+    """The end-to-end runs' landing files: the xs sample, clean, seed 7 (deterministic)."""
+    from tools.generator import generate
+
+    generate(folder, scale="xs", seed=7, dirty=False, progress=lambda _line: None)
+
+
 def landing_digest(folder: Path) -> dict[str, str]:
     """Every landing file's relative path -> sha256 of its bytes."""
     return {
