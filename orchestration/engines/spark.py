@@ -39,10 +39,6 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 T = TypeVar("T")
 
-# Few shuffle partitions: the warehouse's tables are small next to Spark's default of 200,
-# and every partition is a task (and a Parquet file) of its own.
-SHUFFLE_PARTITIONS = "4"
-
 
 def warehouse_dir(environ: Mapping[str, str] | None = None) -> Path:
     """The absolute Spark warehouse folder (``CLM_SPARK_WAREHOUSE_DIR``)."""
@@ -71,7 +67,11 @@ def spark_conf(environ: Mapping[str, str] | None = None) -> dict[str, str]:
         "spark.sql.session.timeZone": "UTC",
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
-        "spark.sql.shuffle.partitions": SHUFFLE_PARTITIONS,
+        # Few shuffle partitions (CLM_SPARK_SHUFFLE_PARTITIONS): the warehouse's tables are
+        # small next to Spark's default of 200, and each partition is a task and a Parquet file.
+        "spark.sql.shuffle.partitions": str(
+            settings.value("CLM_SPARK_SHUFFLE_PARTITIONS", environ)
+        ),
         # Adaptive execution off: with it, a `union all` of literal rows (dbt's unit-test
         # fixtures) fails in local mode with "ClassCastException: cannot assign instance of
         # scala.collection.generic.DefaultSerializationProxy to field UnionExec.children".

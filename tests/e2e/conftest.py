@@ -19,6 +19,7 @@ from support.pipeline import (
     sample_landing,
     warehouse_env,
 )
+from support.spark import XS_SHUFFLE_PARTITIONS
 
 
 def _clean_run(root: Path) -> CleanRun:
@@ -50,6 +51,7 @@ def _spark_run(root: Path) -> CleanRun:
         **warehouse_env(root),
         "CLM_ENGINE": "spark",
         "CLM_SPARK_WAREHOUSE_DIR": str(root / "spark"),
+        "CLM_SPARK_SHUFFLE_PARTITIONS": XS_SHUFFLE_PARTITIONS,
         # The identity and KPI unit tests on Spark, in the run's own dbt builds (one JVM each).
         "CLM_RUN_UNIT_TESTS": "true",
     }
