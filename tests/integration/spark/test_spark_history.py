@@ -209,9 +209,7 @@ def _duckdb_snapshots(root: Path) -> dict[str, list[tuple]]:
 def _raw_tables(batch: dict) -> set[str]:
     """The raw tables a batch of loads writes to (``raw.<source>__<entity>``)."""
     return {
-        get_table(source, name).qualified_raw_name.split(".")[-1]
-        for tables in batch.values()
-        for source, name in tables
+        get_table(source, name).raw_name for tables in batch.values() for source, name in tables
     }
 
 
