@@ -19,7 +19,7 @@ drift from DuckDB's; raw tables too large to copy whole belong on a cluster's ow
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,12 +32,17 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from pyspark.sql import SparkSession
 
 
-def export_raw(duckdb_path: Path, folder: Path) -> dict[str, Path]:
-    """Each ``raw`` relation of the DuckDB file as ``<folder>/<name>.parquet``."""
+def export_raw(
+    duckdb_path: Path, folder: Path, names: Collection[str] | None = None
+) -> dict[str, Path]:
+    """Each ``raw`` relation of the DuckDB file (or only ``names``) as
+    ``<folder>/<name>.parquet``."""
     files = {}
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")
         for name in raw_relations_of(con):
+            if names is not None and name not in names:
+                continue
             path = folder / f"{name}.parquet"
             quoted = str(path).replace("'", "''")
             con.execute(

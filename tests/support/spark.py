@@ -132,11 +132,8 @@ def mirror_in_session(
     from orchestration.engines.spark_raw import export_raw, write_raw_tables
 
     folder.mkdir(parents=True, exist_ok=True)
-    files = export_raw(duckdb_path, folder)
-    return write_raw_tables(
-        spark,
-        {name: str(path) for name, path in files.items() if tables is None or name in tables},
-    )
+    files = export_raw(duckdb_path, folder, tables)
+    return write_raw_tables(spark, {name: str(path) for name, path in files.items()})
 
 
 def in_one_jvm(steps: Callable[[Any], Any]) -> Any:
