@@ -222,6 +222,26 @@ def _light_event_log_commits() -> Iterator[None]:
             keeper.close()
 
 
+@contextmanager
+def _one_spark_for_the_run(progress: Callable[[str], None] | None) -> Iterator[None]:
+    """On Spark (and ``CLM_SPARK_CONNECT``), one Spark Connect server that every step of the run
+    uses (engines/spark_server.py): one JVM start-up per run instead of one per step."""
+    from orchestration.settings import value
+
+    if value("CLM_ENGINE") != "spark":
+        yield
+        return
+    from orchestration.engines import spark_server
+
+    if not spark_server.enabled():
+        yield
+        return
+    with spark_server.connect_server() as address:
+        if progress is not None:
+            progress(f"  · Spark for this run: {address} (Spark Connect)")
+        yield
+
+
 def run_pipeline(
     instance: DagsterInstance | None = None,
     tags: Mapping[str, str] | None = None,
@@ -238,7 +258,12 @@ def run_pipeline(
 
     started_at = datetime.now(UTC).replace(tzinfo=None)
     job = defs.resolve_job_def(PIPELINE_JOB_NAME).with_logger_defs(_run_loggers(progress, log_file))
-    with _quiet_python_warnings(), _output_to(log_file), _light_event_log_commits():
+    with (
+        _one_spark_for_the_run(progress),
+        _quiet_python_warnings(),
+        _output_to(log_file),
+        _light_event_log_commits(),
+    ):
         result = job.execute_in_process(
             run_config={"loggers": {"clm": {}}},
             instance=instance or instance_for_run(),

@@ -645,6 +645,15 @@ _DECLARED: tuple[Setting, ...] = (
         group="engine",
     ),
     Setting(
+        "CLM_SPARK_CONNECT",
+        "true",
+        "true = a run on Spark (`clm run`) starts one Spark (a Spark Connect server on "
+        "127.0.0.1) that all its steps use: dbt, CLV, checks, publication; false = each step "
+        "starts a Spark of its own (seven JVM start-ups per run instead of one).",
+        kind="bool",
+        group="engine",
+    ),
+    Setting(
         "CLM_SPARK_DRIVER_MEMORY",
         "4g",
         "Memory of Spark's driver JVM (spark.driver.memory), e.g. 2g or 4g.",

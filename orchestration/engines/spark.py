@@ -19,6 +19,11 @@ process that lives on while dbt runs: it runs in a short-lived child process,
 child opens. Steps therefore follow one another (load, dbt, CLV, checks, publish), never
 overlap, on one warehouse folder. A test proves it by running dbt right after a step.
 
+**One Spark per run (the default).** ``clm run`` starts one Spark Connect server for the whole
+run (engines/spark_server.py), the only JVM holding the metastore; while it is up
+(``remote()``), ``spark_session()`` and dbt's session method open sessions on it and
+``run_in_spark`` runs its function in the calling process.
+
 pyspark is imported only inside these functions: the DuckDB path never loads it.
 """
 
@@ -98,22 +103,60 @@ def spark_conf(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     }
 
 
+# Of spark_conf(), what a session on a running Spark may set: its own SQL settings. The rest
+# (master, memory, warehouse, catalog, metastore) is fixed when Spark starts.
+RUNTIME_SETTINGS = frozenset(
+    {
+        "spark.sql.session.timeZone",
+        "spark.sql.shuffle.partitions",
+        "spark.sql.adaptive.enabled",
+        "spark.sql.parquet.outputTimestampType",
+        "spark.sql.sources.partitionOverwriteMode",
+        "spark.sql.ansi.enabled",
+        "spark.sql.statistics.size.autoUpdate.enabled",
+        "spark.sql.optimizer.excludedRules",
+    }
+)
+
+
+def remote(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether sessions open on a run's Spark Connect server (``SPARK_REMOTE`` is set)."""
+    return bool((os.environ if environ is None else environ).get("SPARK_REMOTE"))
+
+
+def client_conf(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """What a Spark session is opened with: ``spark_conf()``, except the master while a run's
+    Spark Connect server is up (``SPARK_REMOTE``, engines/spark_server.py): then only the
+    settings a session may change (``RUNTIME_SETTINGS``; the server started with all of
+    ``spark_conf()``, so they are equal anyway)."""
+    conf = spark_conf(environ)
+    if not remote(environ):
+        return conf
+    return {key: value for key, value in conf.items() if key in RUNTIME_SETTINGS}
+
+
 def dbt_vars(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The var dbt's ``spark`` target reads (profiles.yml): ``{"clm_spark_conf": {...}}``."""
-    return {"clm_spark_conf": spark_conf(environ)}
+    return {"clm_spark_conf": client_conf(environ)}
 
 
 @contextmanager
-def spark_session(environ: Mapping[str, str] | None = None) -> Iterator[SparkSession]:
-    """A local Spark session with ``spark_conf()``; stopped on exit.
+def spark_session(
+    environ: Mapping[str, str] | None = None, extra: Mapping[str, str] | None = None
+) -> Iterator[SparkSession]:
+    """A Spark session with ``spark_conf()`` (and ``extra``); stopped on exit.
 
-    Open it only in a process that ends before dbt runs (``run_in_spark``): the JVM and
-    the metastore stay held until the process exits (module docstring)."""
+    Local, unless a run's Spark Connect server is up (``SPARK_REMOTE`` set, engines/
+    spark_server.py): then a session on that server, whose static settings are the same.
+    Open a local one only in a process that ends before dbt runs (``run_in_spark``): the JVM
+    and the metastore stay held until the process exits (module docstring)."""
     from pyspark.sql import SparkSession
 
-    conf = spark_conf(environ)
-    Path(conf["spark.sql.warehouse.dir"]).mkdir(parents=True, exist_ok=True)
-    builder = SparkSession.builder.enableHiveSupport()
+    conf = {**client_conf(environ), **(extra or {})}
+    warehouse_dir(environ).mkdir(parents=True, exist_ok=True)
+    builder = SparkSession.builder
+    if not remote(environ):
+        builder = builder.enableHiveSupport()
     for key, value in conf.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
@@ -126,7 +169,12 @@ def spark_session(environ: Mapping[str, str] | None = None) -> Iterator[SparkSes
 def run_in_spark(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """``function(*args, **kwargs)`` in a fresh child process with its own JVM, which has
     exited when this returns; the result or the exception comes back. ``function`` must be
-    importable (module level) and its arguments and result picklable."""
+    importable (module level) and its arguments and result picklable.
+
+    While a run's Spark Connect server is up (``remote()``), sessions hold no JVM: the
+    function runs here, in this process."""
+    if remote():
+        return function(*args, **kwargs)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
         return pool.submit(_call, function, args, kwargs, dict(os.environ)).result()

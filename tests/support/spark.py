@@ -153,3 +153,11 @@ def _with_session(steps: Callable[[Any], Any]) -> Any:
 def now() -> datetime:
     """The current time in UTC without a zone (how both engines store snapshot times)."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def table_rows(name: str) -> int:
+    """Rows of a Spark table, read in a Spark session (for ``run_in_spark``)."""
+    from orchestration.engines.spark import spark_session
+
+    with spark_session() as spark:
+        return spark.table(name).count()
