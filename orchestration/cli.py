@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -105,31 +106,40 @@ def run(scale: str | None, seed: int | None, force: bool) -> None:
     run_state.forget_last_run(current.duckdb_path)
 
     from orchestration.dbt_cli import prepare_manifest
-
-    click.echo("» preparing the dbt manifest (dbt parse)")
-    try:
-        prepare_manifest()
-    except RuntimeError as error:
-        _fail(str(error), alert=True)
-
-    from orchestration.pipeline import instance_for_run, run_pipeline
+    from orchestration.pipeline import instance_for_run, one_spark_for_the_run, run_pipeline
     from orchestration.summary import build_summary, format_summary
 
-    instance = instance_for_run()
-    for run_id in preflight.mark_killed_runs(instance, current.duckdb_path):
-        click.echo(f"» run {run_id} had been killed: marked failed in Dagster's run history")
-    log_file = preflight.new_run_log(current.duckdb_path)
-    click.echo("» running the clm_pipeline job (ingest → dbt → CLV → checks → publish)")
-    click.echo(f"  full log: {log_file}")
-    try:
-        outcome = run_pipeline(
-            instance,
-            tags={preflight.WAREHOUSE_TAG: str(current.duckdb_path)},
-            progress=click.echo,
-            log_file=log_file,
-        )
-    except Exception as error:  # e.g. the definitions do not load: one message, no traceback
-        _fail(f"the pipeline could not start: {type(error).__name__}: {error}", code=1, alert=True)
+    # On Spark, the run's one Spark comes first: the parse then gets the builds' --vars.
+    with contextlib.ExitStack() as spark:
+        try:
+            spark.enter_context(one_spark_for_the_run(click.echo))
+        except Exception as error:  # noqa: BLE001 - one message, no traceback
+            _fail(f"Spark did not start: {error}", code=1, alert=True)
+        click.echo("» preparing the dbt manifest (dbt parse)")
+        try:
+            prepare_manifest()
+        except RuntimeError as error:
+            _fail(str(error), alert=True)
+
+        instance = instance_for_run()
+        for run_id in preflight.mark_killed_runs(instance, current.duckdb_path):
+            click.echo(f"» run {run_id} had been killed: marked failed in Dagster's run history")
+        log_file = preflight.new_run_log(current.duckdb_path)
+        click.echo("» running the clm_pipeline job (ingest → dbt → CLV → checks → publish)")
+        click.echo(f"  full log: {log_file}")
+        try:
+            outcome = run_pipeline(
+                instance,
+                tags={preflight.WAREHOUSE_TAG: str(current.duckdb_path)},
+                progress=click.echo,
+                log_file=log_file,
+            )
+        except Exception as error:  # e.g. the definitions do not load: one message
+            _fail(
+                f"the pipeline could not start: {type(error).__name__}: {error}",
+                code=1,
+                alert=True,
+            )
     summary = build_summary(outcome, elapsed_seconds=time.monotonic() - started)
     if summary.succeeded and summary.published:
         run_state.record_published(current, outcome.run_id)

@@ -223,22 +223,26 @@ def _light_event_log_commits() -> Iterator[None]:
 
 
 @contextmanager
-def _one_spark_for_the_run(progress: Callable[[str], None] | None) -> Iterator[None]:
+def one_spark_for_the_run(progress: Callable[[str], None] | None = None) -> Iterator[None]:
     """On Spark (and ``CLM_SPARK_CONNECT``), one Spark Connect server that every step of the run
-    uses (engines/spark_server.py): one JVM start-up per run instead of one per step."""
+    uses (engines/spark_server.py): one JVM start-up per run instead of one per step. Inside an
+    outer block (``clm run`` opens one before parsing the manifest, so the parse gets the same
+    ``--vars`` as the builds) it adds nothing."""
     from orchestration.settings import value
 
     if value("CLM_ENGINE") != "spark":
         yield
         return
-    from orchestration.engines import spark_server
+    from orchestration.engines import spark, spark_server
 
-    if not spark_server.enabled():
+    if not spark_server.enabled() or spark.remote():
         yield
         return
     with spark_server.connect_server() as address:
         if progress is not None:
-            progress(f"  · Spark for this run: {address} (Spark Connect)")
+            progress(
+                f"» one Spark for this run: {address} (Spark Connect; its log: logs/spark.log)"
+            )
         yield
 
 
@@ -259,7 +263,7 @@ def run_pipeline(
     started_at = datetime.now(UTC).replace(tzinfo=None)
     job = defs.resolve_job_def(PIPELINE_JOB_NAME).with_logger_defs(_run_loggers(progress, log_file))
     with (
-        _one_spark_for_the_run(progress),
+        one_spark_for_the_run(progress),
         _quiet_python_warnings(),
         _output_to(log_file),
         _light_event_log_commits(),

@@ -1,6 +1,7 @@
 """One Spark for a whole run (engines/spark_server.py): a Spark Connect server whose tables
 clients in other processes (dbt) and in this one (the Python-side steps) share; once it stops,
-its JVM has released the metastore; a server that cannot start says where to look."""
+its JVM is gone (and with it the metastore's lock); a server that cannot start says where to
+look."""
 
 from __future__ import annotations
 
@@ -52,9 +53,26 @@ def test_every_process_of_a_run_shares_one_spark(spark_settings: Path):
         assert run_in_spark(table_rows, "probe.numbers") == 7
     assert "SPARK_REMOTE" not in os.environ
     assert "SPARK_CONNECT_MODE_ENABLED" not in os.environ
-    # the server's JVM is gone with the block: a Spark of its own opens the same metastore
-    assert run_in_spark(table_rows, "probe.numbers") == 7
+    # the server's JVM (the one Spark holding the metastore) is gone with the block
+    assert _jvms_on(spark_settings / "spark") == []
     assert (spark_settings / "spark" / "probe.db" / "numbers").is_dir()
+
+
+def _jvms_on(warehouse: Path) -> list[int]:
+    """Running JVMs started for this Spark warehouse (its metastore's Derby home is on their
+    command line: spark_conf's driver Java options)."""
+    marker = f"-Dderby.system.home={warehouse.resolve()}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            arguments = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:  # the process ended meanwhile
+            continue
+        if marker in arguments:
+            found.append(int(entry.name))
+    return found
 
 
 def test_a_server_that_cannot_start_says_where_to_look(
