@@ -2,8 +2,8 @@
 Spark tables.
 
 The fit itself is the one of ``orchestration/clv/run.py`` (numpy/scipy on one machine: the
-inputs are one row per customer, a few columns). In a child process with its own JVM
-(``spark.run_in_spark``, orchestration/engines/spark.py explains why), this module
+inputs are one row per customer, a few columns). Through ``spark.run_in_spark`` (on the run's
+one Spark, or in a child process with its own JVM: orchestration/engines/spark.py), this module
 
 1. reads ``intermediate.int_customer_purchases_summarized``, ``int_customer_purchase_days``,
    ``int_as_of_date`` and the previous fits (``marts.customer_clv_model_history``) from Spark

@@ -1,7 +1,8 @@
 """The Great Expectations suites on Spark: the same rules, validated by GE's Spark data source.
 
-Each suite of ``quality/rules.SUITES`` runs in a child process with its own JVM
-(``spark.run_in_spark``; orchestration/engines/spark.py explains why): an ephemeral GE context
+Each suite of ``quality/rules.SUITES`` runs through ``spark.run_in_spark`` (on the run's one
+Spark, or in a child process with its own JVM; orchestration/engines/spark.py explains why): an
+ephemeral GE context
 with a Spark data source (``add_spark``), a dataframe asset holding the suite's table
 (``spark.table(suite.relation)``) and the suite's expectations as committed in
 ``expectations/gx`` (same ids, meta, severities), with each rule's SQL written for Spark SQL:

@@ -8,8 +8,8 @@ as a table) to the Spark table of the same name, ``raw.<table>``: Parquet under
 ``<CLM_SPARK_WAREHOUSE_DIR>/raw.db/<table>/``. So rejects and reconciliation are the same on
 both engines, by construction.
 
-DuckDB writes each table as one Parquet file (no JVM needed), then a child process with its
-own Spark session (``run_in_spark``: one JVM at a time, see ``engines/spark.py``) replaces
+DuckDB writes each table as one Parquet file (no JVM needed), then a Spark session opened by
+``run_in_spark`` (the run's one Spark, or a child's own JVM: see ``engines/spark.py``) replaces
 each Spark table with that file's rows. Timestamps arrive as Spark ``timestamp`` (instants, UTC
 session), not ``timestamp_ntz``, so they compare with ``current_timestamp()`` as on DuckDB.
 The whole raw layer is copied each time: it is what the loader holds, so a table can never
