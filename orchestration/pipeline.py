@@ -240,8 +240,10 @@ def one_spark_for_the_run(progress: Callable[[str], None] | None = None) -> Iter
         return
     with spark_server.connect_server() as address:
         if progress is not None:
+            from orchestration.engines.spark_child import spark_log_path
+
             progress(
-                f"» one Spark for this run: {address} (Spark Connect; its log: logs/spark.log)"
+                f"» one Spark for this run: {address} (Spark Connect; log: {spark_log_path()})"
             )
         yield
 
