@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -725,6 +726,26 @@ def shown(name: str, environ: Mapping[str, str] | None = None) -> str:
     if setting.kind == "path" and text:
         return str(_path(setting, text))
     return text
+
+
+@contextmanager
+def environment(values: Mapping[str, str], remove: tuple[str, ...] = ()) -> Iterator[None]:
+    """``os.environ`` with ``values`` set and every other name in ``remove`` unset for the
+    block, then put back as it was. A name in both is set: ``remove`` is what the block must
+    not inherit."""
+    names = (*values, *remove)
+    saved = {name: os.environ.get(name) for name in names}
+    for name in remove:
+        os.environ.pop(name, None)
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, previous in saved.items():
+            if previous is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = previous
 
 
 def dbt_vars(environ: Mapping[str, str] | None = None) -> dict[str, str]:

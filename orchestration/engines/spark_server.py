@@ -85,19 +85,9 @@ def connect_server() -> Iterator[str]:
         port = _wait_for_port(ours, process, spark_log_path())
         # "localhost": pyspark sends the token over a plain local channel only to that name.
         address = f"sc://localhost:{port}"
-        saved = {
-            name: os.environ.get(name) for name in (REMOTE_VARIABLE, TOKEN_VARIABLE, MODE_VARIABLE)
-        }
-        os.environ[REMOTE_VARIABLE] = address
-        os.environ[TOKEN_VARIABLE] = token
-        try:
+        values = {REMOTE_VARIABLE: address, TOKEN_VARIABLE: token}
+        with settings.environment(values, remove=(MODE_VARIABLE,)):
             yield address
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
     finally:
         _stop(ours, process)
 

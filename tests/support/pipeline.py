@@ -8,8 +8,7 @@ import json
 import os
 import pickle
 import shutil
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -17,6 +16,7 @@ from typing import TypeVar
 import pytest
 
 from orchestration.pipeline import PipelineOutcome
+from orchestration.settings import environment  # noqa: F401 - the tests import it from here
 
 
 @dataclass(frozen=True)
@@ -66,25 +66,6 @@ def once_per_session(
             return built
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-@contextmanager
-def environment(values: dict[str, str], remove: tuple[str, ...] = ()) -> Iterator[None]:
-    """Set ``values`` for the block, with every other name in ``remove`` unset, then put
-    everything back. A name in both is set: ``remove`` is what the block must not inherit."""
-    names = (*values, *remove)
-    saved = {name: os.environ.get(name) for name in names}
-    for name in remove:
-        os.environ.pop(name, None)
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def warehouse_env(root: Path) -> dict[str, str]:
