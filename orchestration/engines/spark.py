@@ -125,10 +125,9 @@ def remote(environ: Mapping[str, str] | None = None) -> bool:
 
 
 def client_conf(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """What a Spark session is opened with: ``spark_conf()``, except the master while a run's
-    Spark Connect server is up (``SPARK_REMOTE``, engines/spark_server.py): then only the
-    settings a session may change (``RUNTIME_SETTINGS``; the server started with all of
-    ``spark_conf()``, so they are equal anyway)."""
+    """What a Spark session is opened with: ``spark_conf()``; while a run's Spark Connect
+    server is up (``remote()``, engines/spark_server.py), only the settings a session may
+    change (``RUNTIME_SETTINGS``: the server started with all of ``spark_conf()``)."""
     conf = spark_conf(environ)
     if not remote(environ):
         return conf

@@ -26,8 +26,10 @@ import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 from orchestration import settings
+from orchestration.engines.spark import _call
 
 # pyspark's client reads both from the environment (SparkSession.builder, ChannelBuilder).
 REMOTE_VARIABLE = "SPARK_REMOTE"
@@ -76,13 +78,17 @@ def connect_server() -> Iterator[str]:
     child_environ[TOKEN_VARIABLE] = token
     context = multiprocessing.get_context("spawn")
     ours, theirs = context.Pipe()
+    # The child is run_in_spark's (environment, output to the Spark log, JVM ended on return).
     process = context.Process(
-        target=_serve, args=(theirs, child_environ), name="clm-spark-connect", daemon=True
+        target=_call,
+        args=(_serve, (theirs,), {}, child_environ),
+        name="clm-spark-connect",
+        daemon=True,
     )
     process.start()
     theirs.close()
     try:
-        port = _wait_for_port(ours, process, spark_log_path())
+        port = _wait_for_port(ours, spark_log_path())
         # "localhost": pyspark sends the token over a plain local channel only to that name.
         address = f"sc://localhost:{port}"
         values = {REMOTE_VARIABLE: address, TOKEN_VARIABLE: token}
@@ -92,7 +98,7 @@ def connect_server() -> Iterator[str]:
         _stop(ours, process)
 
 
-def _wait_for_port(pipe: Connection, process, log) -> int:
+def _wait_for_port(pipe: Connection, log: Path) -> int:
     if pipe.poll(START_TIMEOUT_SECONDS):
         try:
             message = pipe.recv()
@@ -118,15 +124,11 @@ def _stop(pipe: Connection, process) -> None:
     pipe.close()
 
 
-def _serve(pipe: Connection, environ: dict[str, str]) -> None:
-    """The server's process: a local session with the plugin; its port sent to the parent;
-    then wait until the parent says stop or is gone, and end the JVM."""
-    os.environ.clear()
-    os.environ.update(environ)
-    from orchestration.engines.spark import _end_jvm, spark_session
-    from orchestration.engines.spark_child import log_output
+def _serve(pipe: Connection) -> None:
+    """The server (inside ``_call``): a local session with the plugin; its port sent to the
+    parent; then wait until the parent says stop or is gone. An error goes back as text."""
+    from orchestration.engines.spark import spark_session
 
-    log_output()
     try:
         with spark_session(extra=server_conf()) as spark:
             # The Scala object SparkConnectService knows the port it bound (port 0: a free one).
@@ -138,5 +140,3 @@ def _serve(pipe: Connection, environ: dict[str, str]) -> None:
     except Exception as error:  # noqa: BLE001 - reported to the parent as text
         with suppress(BrokenPipeError, OSError):
             pipe.send(f"{type(error).__name__}: {error}")
-    finally:
-        _end_jvm()
