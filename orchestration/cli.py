@@ -105,7 +105,7 @@ def run(scale: str | None, seed: int | None, force: bool) -> None:
         click.echo(f"» changed since the last published run: {', '.join(differs)}")
     run_state.forget_last_run(current.duckdb_path)
 
-    from orchestration.dbt_cli import prepare_manifest
+    from orchestration.dbt_cli import prepare_manifest, unit_test_exclusion
     from orchestration.pipeline import instance_for_run, one_spark_for_the_run, run_pipeline
     from orchestration.summary import build_summary, format_summary
 
@@ -118,7 +118,8 @@ def run(scale: str | None, seed: int | None, force: bool) -> None:
         click.echo("» preparing the dbt manifest (dbt parse)")
         try:
             prepare_manifest()
-        except RuntimeError as error:
+            unit_test_exclusion()  # a CLM_RUN_UNIT_TESTS tag that no unit test has stops here
+        except (RuntimeError, ValueError) as error:
             _fail(str(error), alert=True)
 
         instance = instance_for_run()
@@ -378,7 +379,11 @@ def erase(email: str | None, customer_key: str | None, rebuild: bool) -> None:
         from orchestration.dbt_cli import run_dbt, unit_test_exclusion
 
         click.echo("» rebuilding from raw (dbt build --full-refresh)")
-        result = run_dbt("build", "--full-refresh", "--quiet", *unit_test_exclusion(), check=False)
+        try:
+            exclusion = unit_test_exclusion()
+        except ValueError as error:
+            raise click.ClickException(f"{error}: the erasure itself is done") from None
+        result = run_dbt("build", "--full-refresh", "--quiet", *exclusion, check=False)
         if result.returncode != 0:
             click.echo(result.stdout[-4000:] + result.stderr[-2000:], err=True)
             raise click.ClickException("the rebuild failed: the erasure itself is done")

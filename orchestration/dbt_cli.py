@@ -71,8 +71,37 @@ def vars_argument() -> list[str]:
 def unit_test_exclusion() -> list[str]:
     """What every `dbt build` of a run or a command adds: ``--exclude-resource-type unit_test``
     unless CLM_RUN_UNIT_TESTS. Unit tests check the models' logic on fixed inputs, not the data:
-    CI runs them on every change (`make test`), as dbt's docs advise; runs skip them."""
-    return [] if settings_value("CLM_RUN_UNIT_TESTS") else ["--exclude-resource-type", "unit_test"]
+    CI runs them on every change (`make test`), as dbt's docs advise; runs skip them.
+
+    With ``tag:<name>`` the build keeps the unit tests with that tag and excludes the others by
+    name, read from the manifest: dbt's selection has no "not tagged". One ``--exclude`` each,
+    so that dagster-dbt, which folds a run's ``--exclude`` values into a selector file when it
+    selects many nodes, gets one selection per value.
+    """
+    selected = settings_value("CLM_RUN_UNIT_TESTS")
+    if selected is False:
+        return ["--exclude-resource-type", "unit_test"]
+    if selected is True:
+        return []
+    # The run's own manifest (Dagster's dbt assets are defined from it); parsed only if missing.
+    manifest = target_dir() / "manifest.json"
+    if not manifest.exists():
+        manifest = prepare_manifest()
+    unit_tests = list(json.loads(manifest.read_text(encoding="utf-8"))["unit_tests"].values())
+    tagged = {
+        test["unique_id"] for test in unit_tests if selected in test["config"].get("tags", [])
+    }
+    if not tagged:
+        raise ValueError(
+            f"CLM_RUN_UNIT_TESTS=tag:{selected}: no dbt unit test has the tag {selected!r} "
+            "(give one `config: {tags: [...]}` in its YAML, or set true or false)"
+        )
+    return [
+        argument
+        for test in sorted(unit_tests, key=lambda test: test["name"])
+        if test["unique_id"] not in tagged
+        for argument in ("--exclude", f"unit_test:{test['package_name']}.{test['name']}")
+    ]
 
 
 def run_dbt(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

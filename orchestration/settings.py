@@ -45,7 +45,7 @@ class Setting:
     default: str
     description: str
     # text, path, int, float, bool, date, currency, choice, choices, url, secret, mode, version,
-    # size
+    # size, unit_tests
     kind: str = "text"
     group: str = "general"
     minimum: float | None = None
@@ -106,6 +106,17 @@ def _bool(setting: Setting, text: str) -> bool:
     if text.lower() in _FALSE:
         return False
     raise SettingError(setting.name, text, "expected true or false")
+
+
+def _unit_tests(setting: Setting, text: str) -> bool | str:
+    # true / false, or tag:<name>: only the dbt unit tests with that tag.
+    if text.lower().startswith("tag:"):
+        tag = text[len("tag:") :].strip()
+        if re.fullmatch(r"[A-Za-z0-9_-]+", tag):
+            return tag
+    elif text.lower() in _TRUE | _FALSE:
+        return text.lower() in _TRUE
+    raise SettingError(setting.name, text, "expected true, false or tag:<dbt tag>")
 
 
 def _date(setting: Setting, text: str) -> date | None:
@@ -187,6 +198,7 @@ _PARSERS: dict[str, Callable[[Setting, str], Any]] = {
     "int": _int,
     "float": _float,
     "bool": _bool,
+    "unit_tests": _unit_tests,
     "date": _date,
     "currency": _currency,
     "choice": _choice,
@@ -501,10 +513,11 @@ _DECLARED: tuple[Setting, ...] = (
     Setting(
         "CLM_RUN_UNIT_TESTS",
         "false",
-        "true = every pipeline run (and `clm erase`'s rebuild) also runs dbt's unit tests. They "
-        "check the models' logic on fixed inputs, not the data, so `make test` (CI) runs them "
-        "and runs skip them.",
-        kind="bool",
+        "true = every pipeline run (and `clm erase`'s rebuild) also runs dbt's unit tests; "
+        "tag:<name> = only those with that dbt tag (tag:worked_example: the KPI worked examples "
+        "and the identity rules). They check the models' logic on fixed inputs, not the data, "
+        "so `make test` (CI) runs them all and runs skip them.",
+        kind="unit_tests",
         group="quality",
     ),
     # Alerts.

@@ -13,8 +13,9 @@ import subprocess
 from pathlib import Path
 
 import duckdb
+import pytest
 
-from orchestration.dbt_cli import dbt_executable
+from orchestration.dbt_cli import dbt_executable, unit_test_exclusion
 from orchestration.ingest.raw_schema import ensure_raw_schema
 from orchestration.settings import REPO_ROOT
 
@@ -69,3 +70,38 @@ def test_every_dbt_unit_test_passes(tmp_path: Path):
     assert tested.returncode == 0
     assert set(outcomes) >= WORKED_EXAMPLES, WORKED_EXAMPLES - set(outcomes)
     assert len(outcomes) >= 25
+
+
+def test_a_tag_keeps_only_its_unit_tests_in_a_build(
+    dbt_manifest: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """CLM_RUN_UNIT_TESTS=tag:worked_example (what the Spark parity run sets): the build's
+    selection, as dbt itself resolves it, holds exactly the tagged unit tests: the worked
+    examples and the identity rules, so these can never drop out of the Spark run unnoticed."""
+    monkeypatch.setenv("CLM_RUN_UNIT_TESTS", "tag:worked_example")
+    manifest = json.loads(dbt_manifest.read_text(encoding="utf-8"))
+    tagged = {
+        test["name"]
+        for test in manifest["unit_tests"].values()
+        if "worked_example" in test["config"]["tags"]
+    }
+    identity = {name for name in tagged if name.startswith("test_identity_")}
+    assert tagged >= WORKED_EXAMPLES and len(identity) >= 4
+    assert len(manifest["unit_tests"]) > len(tagged)
+
+    listed = _dbt(
+        "ls",
+        "--resource-type",
+        "unit_test",
+        "--output",
+        "name",
+        "--quiet",
+        *unit_test_exclusion(),
+        env={**os.environ, "DBT_PROFILES_DIR": str(REPO_ROOT)},
+    )
+    assert listed.returncode == 0, listed.stdout[-4000:]
+    assert set(listed.stdout.split()) == tagged
+
+    monkeypatch.setenv("CLM_RUN_UNIT_TESTS", "tag:no_such_tag")
+    with pytest.raises(ValueError, match="no dbt unit test has the tag 'no_such_tag'"):
+        unit_test_exclusion()

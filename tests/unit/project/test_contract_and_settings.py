@@ -93,6 +93,8 @@ def test_the_vars_passed_to_dbt_are_the_settings_in_force(monkeypatch: pytest.Mo
         ("CLM_REPORTING_CURRENCY", "dollars", "3-letter ISO 4217"),
         ("CLM_SAMPLE_SCALE", "huge", "expected one of xs, s, m, l"),
         ("CLM_ALERT_SMTP_STARTTLS", "maybe", "expected true or false"),
+        ("CLM_RUN_UNIT_TESTS", "worked_example", "expected true, false or tag:<dbt tag>"),
+        ("CLM_RUN_UNIT_TESTS", "tag:", "expected true, false or tag:<dbt tag>"),
         ("CLM_ALERT_DAGSTER_URL", "localhost:3000", "http:// or https://"),
     ],
 )
@@ -126,6 +128,12 @@ def test_typed_values_and_defaults(monkeypatch: pytest.MonkeyPatch):
     assert settings.value("CLM_AT_RISK_AFTER_DAYS") == 90
     assert settings.value("CLM_MAX_UNIT_PRICE") == 120.5
     assert settings.value("CLM_ALERT_SMTP_STARTTLS") is True
+    monkeypatch.delenv("CLM_RUN_UNIT_TESTS", raising=False)
+    assert settings.value("CLM_RUN_UNIT_TESTS") is False
+    monkeypatch.setenv("CLM_RUN_UNIT_TESTS", "Yes")
+    assert settings.value("CLM_RUN_UNIT_TESTS") is True
+    monkeypatch.setenv("CLM_RUN_UNIT_TESTS", " tag:worked_example ")
+    assert settings.value("CLM_RUN_UNIT_TESTS") == "worked_example"
     monkeypatch.setenv("CLM_AS_OF_DATE", "2024-02-29")
     assert settings.value("CLM_AS_OF_DATE") == date(2024, 2, 29)
 
