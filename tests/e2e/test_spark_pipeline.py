@@ -3,7 +3,8 @@
 Both runs start from the same xs landing files (tests/e2e/conftest.py: ``clean_run`` on DuckDB,
 ``spark_run`` on a copy of its landing folder). The Spark run loads raw through the one loader,
 mirrors it to Spark's raw tables, builds every dbt seed, snapshot, model and data test on Spark
-(and the unit tests tagged worked_example), fits CLV from Spark and writes it back, validates the Spark tables with Great Expectations and publishes Parquet plus a BI file.
+(and the unit tests tagged worked_example), fits CLV from Spark and writes it back, validates
+the Spark tables with Great Expectations and publishes Parquet plus a BI file.
 Parity: every published mart equals DuckDB's row for row (keys and text exactly, money and
 counts exactly, the doubles of rates and CLV within 1e-6, the same column types), the dbt and GE
 checks come out the same, and the run's summary says the same numbers.
@@ -11,7 +12,6 @@ checks come out the same, and the run's summary says the same numbers.
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 from contextlib import contextmanager
@@ -20,7 +20,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from integration.dbt.test_dbt_unit_tests import WORKED_EXAMPLES
+from integration.dbt.test_dbt_unit_tests import WORKED_EXAMPLES, tagged_unit_tests
 from support.pipeline import (
     FOREIGN_SETTINGS,
     CleanRun,
@@ -135,13 +135,7 @@ def test_identity_and_kpi_unit_tests_pass_on_spark(spark_run, dbt_manifest):
         if node.startswith("unit_test.")
     }
     # The run keeps the unit tests tagged worked_example (CLM_RUN_UNIT_TESTS), and only them.
-    manifest = json.loads(dbt_manifest.read_text(encoding="utf-8"))
-    tagged = {
-        test["name"]
-        for test in manifest["unit_tests"].values()
-        if "worked_example" in test["config"]["tags"]
-    }
-    assert set(outcomes) == tagged
+    assert set(outcomes) == tagged_unit_tests(dbt_manifest)
     assert set(outcomes) >= WORKED_EXAMPLES, WORKED_EXAMPLES - set(outcomes)
     identity = {name for name in outcomes if name.startswith("test_identity_")}
     assert len(identity) >= 4

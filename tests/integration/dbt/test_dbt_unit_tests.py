@@ -30,6 +30,14 @@ WORKED_EXAMPLES = {
 }
 
 
+def tagged_unit_tests(manifest_path: Path, tag: str = "worked_example") -> set[str]:
+    """The names of the manifest's unit tests with the dbt tag ``tag``."""
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    return {
+        test["name"] for test in manifest["unit_tests"].values() if tag in test["config"]["tags"]
+    }
+
+
 def _dbt(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [dbt_executable(), *args, "--project-dir", str(REPO_ROOT)],
@@ -80,8 +88,8 @@ def test_a_tag_keeps_only_its_unit_tests_in_a_build(
     test but the tagged ones, and the worked examples and identity rules are among those, so
     they can never drop out of the Spark run unnoticed."""
     manifest = json.loads(dbt_manifest.read_text(encoding="utf-8"))
-    tests = {test["name"]: test for test in manifest["unit_tests"].values()}
-    tagged = {name for name, test in tests.items() if "worked_example" in test["config"]["tags"]}
+    tests = {test["name"] for test in manifest["unit_tests"].values()}
+    tagged = tagged_unit_tests(dbt_manifest)
     identity = {name for name in tagged if name.startswith("test_identity_")}
     assert tagged >= WORKED_EXAMPLES and len(identity) >= 4
 
