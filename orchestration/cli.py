@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from orchestration.settings import get_settings
+from orchestration.settings import value as settings_value
 
 
 @click.group()
@@ -121,6 +122,11 @@ def run(scale: str | None, seed: int | None, force: bool) -> None:
             unit_test_exclusion()  # a CLM_RUN_UNIT_TESTS tag that no unit test has stops here
         except (RuntimeError, ValueError) as error:
             _fail(str(error), alert=True)
+        if not settings_value("CLM_RUN_BUILTIN_TESTS"):
+            click.echo(
+                "» CLM_RUN_BUILTIN_TESTS=false: dbt's not_null, unique, accepted_values and "
+                "relationships tests are left out of this run"
+            )
 
         instance = instance_for_run()
         for run_id in preflight.mark_killed_runs(instance, current.duckdb_path):
@@ -376,11 +382,11 @@ def erase(email: str | None, customer_key: str | None, rebuild: bool) -> None:
             raise click.ClickException(str(error)) from None
     click.echo(report.summary())
     if rebuild:
-        from orchestration.dbt_cli import run_dbt, unit_test_exclusion
+        from orchestration.dbt_cli import build_exclusion, run_dbt
 
         click.echo("» rebuilding from raw (dbt build --full-refresh)")
         try:
-            exclusion = unit_test_exclusion()
+            exclusion = build_exclusion()
         except ValueError as error:
             raise click.ClickException(f"{error}: the erasure itself is done") from None
         result = run_dbt("build", "--full-refresh", "--quiet", *exclusion, check=False)

@@ -104,6 +104,22 @@ def unit_test_exclusion() -> list[str]:
     ]
 
 
+# dbt's own generic data tests (dbt-core's macros, the same on every adapter), which
+# CLM_RUN_BUILTIN_TESTS=false leaves out of a run's builds.
+BUILTIN_GENERIC_TESTS = ("not_null", "unique", "accepted_values", "relationships")
+
+
+def build_exclusion() -> list[str]:
+    """What every `dbt build` of a run or a command leaves out, from the settings: the unit
+    tests (``unit_test_exclusion``) and, with CLM_RUN_BUILTIN_TESTS=false, dbt's built-in
+    generic tests (one ``--exclude test_name:<name>`` each, like the unit tests' exclusions)."""
+    exclusion = unit_test_exclusion()
+    if not settings_value("CLM_RUN_BUILTIN_TESTS"):
+        for name in BUILTIN_GENERIC_TESTS:
+            exclusion += ["--exclude", f"test_name:{name}"]
+    return exclusion
+
+
 def run_dbt(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run a dbt command in the project directory and return its output (colours removed)."""
     command = [

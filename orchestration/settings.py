@@ -520,6 +520,17 @@ _DECLARED: tuple[Setting, ...] = (
         kind="unit_tests",
         group="quality",
     ),
+    Setting(
+        "CLM_RUN_BUILTIN_TESTS",
+        "true",
+        "false = every dbt build of a run (and `clm erase`'s rebuild) leaves out dbt's built-in "
+        "generic data tests (not_null, unique, accepted_values, relationships: 437 of the 457 "
+        "data tests) and keeps the project's own (contract_values, the singular tests). On "
+        "Spark each test is a query of about a second: the Spark parity test runs so and compares "
+        "every model's rows with DuckDB's instead. Runs that publish keep the default.",
+        kind="bool",
+        group="quality",
+    ),
     # Alerts.
     Setting(
         "CLM_ALERT_LOG_PATH",

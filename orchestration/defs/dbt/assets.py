@@ -11,7 +11,7 @@ from typing import Any
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from orchestration.dbt_cli import unit_test_exclusion, vars_argument
+from orchestration.dbt_cli import build_exclusion, vars_argument
 from orchestration.defs.dbt.project import dbt_project, translator
 from orchestration.settings import value as setting_value
 
@@ -41,7 +41,7 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]
     # `--vars` carries the settings in force (the same as the parse's, so nothing re-parses).
     # dbt's own log file gets warnings and errors only: at its default (debug) level writing
     # it costs dbt a sixth of its time; every node's result still reaches the run's log.
-    args = ["build", "--log-level-file", "warn", *vars_argument(), *unit_test_exclusion()]
+    args = ["build", "--log-level-file", "warn", *vars_argument(), *build_exclusion()]
     yield from dbt.cli(args, context=context).stream()
 
 

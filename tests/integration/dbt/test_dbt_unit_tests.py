@@ -15,7 +15,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.dbt_cli import dbt_executable, unit_test_exclusion
+from orchestration.dbt_cli import (
+    BUILTIN_GENERIC_TESTS,
+    build_exclusion,
+    dbt_executable,
+    unit_test_exclusion,
+)
 from orchestration.ingest.raw_schema import ensure_raw_schema
 from orchestration.settings import REPO_ROOT
 
@@ -107,3 +112,17 @@ def test_a_tag_keeps_only_its_unit_tests_in_a_build(
     monkeypatch.setenv("CLM_RUN_UNIT_TESTS", "tag:no_such_tag")
     with pytest.raises(ValueError, match="no dbt unit test has the tag 'no_such_tag'"):
         unit_test_exclusion()
+
+
+def test_builds_leave_out_dbts_builtin_tests_only_when_asked(monkeypatch: pytest.MonkeyPatch):
+    """CLM_RUN_BUILTIN_TESTS=false (the Spark parity run) adds one ``--exclude test_name:`` per
+    built-in generic test to the unit tests' exclusion; the default adds nothing."""
+    monkeypatch.setenv("CLM_RUN_UNIT_TESTS", "false")
+    monkeypatch.delenv("CLM_RUN_BUILTIN_TESTS", raising=False)
+    assert build_exclusion() == unit_test_exclusion()
+    monkeypatch.setenv("CLM_RUN_BUILTIN_TESTS", "false")
+    exclusion = build_exclusion()
+    assert exclusion[:2] == unit_test_exclusion()
+    assert exclusion[2::2] == ["--exclude"] * len(BUILTIN_GENERIC_TESTS)
+    assert exclusion[3::2] == [f"test_name:{name}" for name in BUILTIN_GENERIC_TESTS]
+    assert {"not_null", "unique", "accepted_values", "relationships"} == set(BUILTIN_GENERIC_TESTS)
