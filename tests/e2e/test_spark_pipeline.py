@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -229,20 +230,27 @@ def test_every_mart_equals_duckdbs_row_for_row(clean_run, spark_run):
                 differences[table] = f"column types {retyped}"
                 continue
             left, right = _rows(duck, table, columns), _rows(spark, table, columns)
-            if len(left) != len(right):
-                differences[table] = f"{len(left)} rows on DuckDB, {len(right)} on Spark"
-                continue
-            names = list(columns)
-            for left_row, right_row in zip(left, right, strict=True):
-                unequal = [
-                    f"{names[i]}: {a!r} != {b!r}"
-                    for i, (a, b) in enumerate(zip(left_row, right_row, strict=True))
-                    if not _same(a, b)
-                ]
-                if unequal:
-                    differences[table] = f"first differing row: {unequal[:5]}"
-                    break
+            difference = _first_difference(list(columns), left, right, _same)
+            if difference:
+                differences[table] = difference
         assert not differences, differences
+
+
+def _first_difference(
+    names: list[str], left: list[tuple], right: list[tuple], equal: Callable[[Any, Any], bool]
+) -> str | None:
+    """How DuckDB's rows (``left``) and Spark's (``right``), in the same order, first differ."""
+    if len(left) != len(right):
+        return f"{len(left)} rows on DuckDB, {len(right)} on Spark"
+    for left_row, right_row in zip(left, right, strict=True):
+        unequal = [
+            f"{names[i]}: {a!r} != {b!r}"
+            for i, (a, b) in enumerate(zip(left_row, right_row, strict=True))
+            if not equal(a, b)
+        ]
+        if unequal:
+            return f"first differing row: {unequal[:5]}"
+    return None
 
 
 def _comparable(value: Any) -> Any:
@@ -318,18 +326,9 @@ def test_every_model_before_the_marts_equals_duckdbs_row_for_row(clean_run, spar
             select = ", ".join(f'"{name}"' for name in columns)
             left = _sorted_rows(duck.execute(f'select {select} from {schema}."{table}"').fetchall())
             right = _sorted_rows(spark.execute(f"select {select} from {files}").fetchall())
-            if len(left) != len(right):
-                differences[table] = f"{len(left)} rows on DuckDB, {len(right)} on Spark"
-                continue
-            for left_row, right_row in zip(left, right, strict=True):
-                unequal = [
-                    f"{columns[i]}: {a!r} != {b!r}"
-                    for i, (a, b) in enumerate(zip(left_row, right_row, strict=True))
-                    if not _close(a, b)
-                ]
-                if unequal:
-                    differences[table] = f"first differing row: {unequal[:5]}"
-                    break
+            difference = _first_difference(columns, left, right, _close)
+            if difference:
+                differences[table] = difference
         assert not differences, differences
 
 
