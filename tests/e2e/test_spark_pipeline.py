@@ -24,7 +24,6 @@ import math
 from collections import Counter
 from collections.abc import Callable
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ from support.pipeline import (
     environment,
     landing_digest,
 )
+from support.spark import utc_naive
 
 from orchestration.dbt_cli import BUILTIN_GENERIC_TESTS
 
@@ -254,13 +254,11 @@ def _first_difference(
 
 
 def _comparable(value: Any) -> Any:
-    """A value as both engines' tables give it to Python: times in UTC without a zone (Spark's
-    Parquet timestamps read back with one), decimals without trailing zeros."""
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC).replace(tzinfo=None)
+    """A value as both engines' tables give it to Python: times in UTC without a zone,
+    decimals without trailing zeros."""
     if isinstance(value, Decimal):
         return value.normalize()
-    return value
+    return utc_naive(value)
 
 
 def _sorted_rows(rows: list[tuple]) -> list[tuple]:

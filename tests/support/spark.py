@@ -150,6 +150,14 @@ def _with_session(steps: Callable[[Any], Any]) -> Any:
         return steps(spark)
 
 
+def utc_naive(value: Any) -> Any:
+    """A value as both engines' readings agree on it: a time with a zone (Spark's Parquet
+    timestamps read back by DuckDB) in UTC without one; anything else as it is."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
 def now() -> datetime:
     """The current time in UTC without a zone (how both engines store snapshot times)."""
     return datetime.now(UTC).replace(tzinfo=None)

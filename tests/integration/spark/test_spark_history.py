@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import subprocess
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from support.spark import (
     mirror_in_session,
     now,
     spark_env,
+    utc_naive,
 )
 
 from orchestration.contract import get_table
@@ -129,17 +130,10 @@ SNAPSHOTS = {
 STAGING = ["stg_crm__contacts", "stg_subscriptions__subscriptions"]
 
 
-def _plain(value: Any) -> Any:
-    """A value as both engines' Parquet/DuckDB readings agree on it."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
-    return value
-
-
 def _delivery_of(moment: datetime | None, windows: list[tuple[datetime, datetime]]) -> int | None:
     if moment is None:
         return None
-    moment = _plain(moment)
+    moment = utc_naive(moment)
     for number, (start, end) in enumerate(windows, start=1):
         if start <= moment <= end:
             return number
@@ -154,7 +148,7 @@ def _history(con: duckdb.DuckDBPyConnection, relation: str, name: str, windows) 
     return sorted(
         (
             (
-                *(_plain(value) for value in row[:-2]),
+                *(utc_naive(value) for value in row[:-2]),
                 _delivery_of(row[-2], windows),
                 _delivery_of(row[-1], windows),
             )
