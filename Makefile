@@ -6,10 +6,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SPARK_STAMP := $(VENV)/.spark-installed
-VENV_STAMP := $(VENV)/.created
+# The venv with the pinned pip; the stamp names the pin, so a new pin makes a new venv stamp.
+PIP_VERSION := 26.3
+VENV_STAMP := $(VENV)/.pip-$(PIP_VERSION)
 SPARK_WHEELS := $(VENV)/wheels
+# The installed packages' bytecode, written after each install on every core (files already
+# compiled are skipped). pip would compile file by file while it installs (over half of a fresh
+# install's time), and without .pyc files every process would compile what it imports again
+# (environments with PYTHONDONTWRITEBYTECODE never write them back).
+COMPILE_BYTECODE = $(BIN)/python -m compileall -q -j 0 $$($(BIN)/python -c "import sysconfig; print(sysconfig.get_path('purelib'))")
 # SQL that sqlfluff checks (folders that exist in this checkout), one process per core: linting
-# the project file by file is CPU-bound (45 s on one core of the 2-core CI machine).
+# is CPU-bound (57 core-s with sqlfluff's Rust parser, 102 without, on a 2-core machine).
 SQL_DIRS := $(wildcard models macros snapshots data-tests analyses)
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DBT_PROFILES_DIR ?= $(CURDIR)
@@ -17,7 +24,7 @@ export DBT_PROJECT_DIR ?= $(CURDIR)
 # The venv first on PATH, so every tool (dagster-dbt looks up `dbt`) is the pinned one.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test test-spark dev lint format manifest docs generate clean lock help bench browser spark java bytecode
+.PHONY: run test test-spark dev lint format manifest docs generate clean lock help bench browser spark java
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,22 +33,15 @@ $(VENV_STAMP):
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11'"; exit 1; }
 	@echo ">> creating $(VENV) (first run only, a minute or two)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade "pip==26.3"
+	$(BIN)/pip install --quiet --upgrade "pip==$(PIP_VERSION)"
 	@touch $@
 
 $(STAMP): $(VENV_STAMP) requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --no-compile --no-deps -r requirements.lock
 	$(BIN)/pip install --quiet --no-compile --no-deps -e .
-	@$(MAKE) --no-print-directory bytecode
+	$(COMPILE_BYTECODE)
 	$(BIN)/pip check
 	@touch $(STAMP)
-
-# The packages' bytecode, written once, on every core. pip would compile file by file while it
-# installs (over half of a fresh install's time), and without it every process would compile
-# what it imports again (PYTHONDONTWRITEBYTECODE environments never write it back).
-bytecode:
-	@echo ">> compiling the installed packages' bytecode"
-	@$(BIN)/python -m compileall -q -j 0 $$($(BIN)/python -c "import sysconfig; print(sysconfig.get_path('purelib'))")
 
 # pyspark is a ~456 MB source archive that pip builds into a wheel (~45 s of one core when pip's
 # cache does not hold it yet). `make test` builds it while the main install runs (make -j2: it
@@ -56,7 +56,7 @@ $(SPARK_STAMP): $(STAMP) $(SPARK_WHEELS)/.built requirements-spark.lock
 	@$(MAKE) --no-print-directory java
 	@echo ">> installing Spark's packages (requirements-spark.lock; first time only)"
 	$(BIN)/pip install --quiet --no-compile --no-deps --find-links $(SPARK_WHEELS) -r requirements-spark.lock
-	@$(MAKE) --no-print-directory bytecode
+	$(COMPILE_BYTECODE)
 	$(BIN)/pip check
 	@touch $(SPARK_STAMP)
 
