@@ -670,6 +670,24 @@ _DECLARED: tuple[Setting, ...] = (
         group="engine",
     ),
     Setting(
+        "CLM_SPARK_CODEGEN",
+        "true",
+        "true = Spark compiles each query's plan to Java bytecode (whole-stage and expression "
+        "code generation), which pays off on volume; false = it interprets the plan: on tiny "
+        "data in short runs (xs, the test suite) about 15% less CPU, since compiling costs more "
+        "than the rows.",
+        kind="bool",
+        group="engine",
+    ),
+    Setting(
+        "CLM_SPARK_JAVA_OPTIONS",
+        "",
+        "Extra options of Spark's driver JVM (spark.driver.extraJavaOptions, after the "
+        "metastore's location), e.g. -XX:+UseSerialGC and higher C2 compile thresholds for "
+        "short runs on small data (the test suite's: docs/spark.md).",
+        group="engine",
+    ),
+    Setting(
         "CLM_SPARK_CONNECT",
         "true",
         "true = a run on Spark (`clm run`) starts one Spark (a Spark Connect server on "

@@ -67,8 +67,12 @@ def spark_conf(environ: Mapping[str, str] | None = None) -> dict[str, str]:
         "spark.sql.catalogImplementation": "hive",
         # The metastore (Hive reads it from the Hadoop configuration: the spark.hadoop. prefix).
         "spark.hadoop.javax.jdo.option.ConnectionURL": metastore,
-        # Derby writes derby.log into its home: keep it beside the metastore, not in the cwd.
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={directory}",
+        # Derby writes derby.log into its home: keep it beside the metastore, not in the cwd;
+        # then the JVM options of CLM_SPARK_JAVA_OPTIONS.
+        "spark.driver.extraJavaOptions": " ".join(
+            [f"-Dderby.system.home={directory}"]
+            + str(settings.value("CLM_SPARK_JAVA_OPTIONS", environ) or "").split()
+        ),
         "spark.sql.session.timeZone": "UTC",
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
@@ -100,6 +104,18 @@ def spark_conf(environ: Mapping[str, str] | None = None) -> dict[str, str]:
         "spark.sql.optimizer.excludedRules": (
             "org.apache.spark.sql.catalyst.optimizer.CollapseProject"
         ),
+        # Code generation (CLM_SPARK_CODEGEN): on tiny data, compiling each query's plan to
+        # bytecode (Janino, then the JIT) costs more than interpreting it. factoryMode is the
+        # switch of the expression generators (projections, predicates, orderings): Spark's
+        # interpreted fallback, the same results (the Spark parity test runs with it off).
+        **(
+            {}
+            if settings.value("CLM_SPARK_CODEGEN", environ)
+            else {
+                "spark.sql.codegen.wholeStage": "false",
+                "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+            }
+        ),
     }
 
 
@@ -115,6 +131,8 @@ RUNTIME_SETTINGS = frozenset(
         "spark.sql.ansi.enabled",
         "spark.sql.statistics.size.autoUpdate.enabled",
         "spark.sql.optimizer.excludedRules",
+        "spark.sql.codegen.wholeStage",
+        "spark.sql.codegen.factoryMode",
     }
 )
 

@@ -6,7 +6,11 @@ only read its warehouse, BI file and landing folder, and tests that change data 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from dagster import DagsterInstance
@@ -19,7 +23,10 @@ from support.pipeline import (
     sample_landing,
     warehouse_env,
 )
-from support.spark import XS_SHUFFLE_PARTITIONS
+from support.spark import SESSION_CLIENT, XS_SPARK_SETTINGS, jvms_on, table_rows
+
+# The table the Spark run's probe reads from two processes (the run's dbt process wrote it).
+PROBE_TABLE = "marts.fct_orders"
 
 
 def _clean_run(root: Path) -> CleanRun:
@@ -44,14 +51,17 @@ def _spark_run(root: Path) -> CleanRun:
     """The same pipeline with ``CLM_ENGINE=spark`` on the clean run's landing files (generated
     again from the same seed, so the Spark run need not wait for the clean one): raw mirrored
     to Spark, the whole dbt project built on Spark, CLV from and to Spark tables, GE on Spark,
-    published as Parquet and to a BI file of its own."""
+    published as Parquet and to a BI file of its own. ``probe`` records what the run's one Spark
+    (engines/spark_server.py) gave other processes, and what was left once it stopped."""
+    from orchestration.engines.spark import run_in_spark
+    from orchestration.engines.spark_server import connect_server
     from orchestration.pipeline import run_pipeline
 
     env = {
         **warehouse_env(root),
         "CLM_ENGINE": "spark",
         "CLM_SPARK_WAREHOUSE_DIR": str(root / "spark"),
-        "CLM_SPARK_SHUFFLE_PARTITIONS": XS_SHUFFLE_PARTITIONS,
+        **XS_SPARK_SETTINGS,
         # The identity rules and KPI worked examples on Spark, in the run's own dbt builds. Only
         # these: the unit tests are Spark's heaviest queries, and every unit test runs on
         # DuckDB in the same suite (integration/dbt/test_dbt_unit_tests.py).
@@ -64,8 +74,25 @@ def _spark_run(root: Path) -> CleanRun:
     sample_landing(root / "landing")
     landing_before = landing_listing(root / "landing")
     with environment(env, remove=FOREIGN_SETTINGS):
-        outcome = run_pipeline(DagsterInstance.ephemeral())
-    return CleanRun(root, env, outcome, landing_before)
+        # The run's one Spark opened here, around the run, as `clm run` opens it (the run's
+        # own block then adds nothing): so the probe can ask it, from another process and from
+        # this one, for a table the run's dbt process wrote, before it stops.
+        with connect_server() as address:
+            probe: dict[str, Any] = {"remote": os.environ.get("SPARK_REMOTE") == address}
+            outcome = run_pipeline(DagsterInstance.ephemeral())
+            client = subprocess.run(
+                [sys.executable, "-c", SESSION_CLIENT, PROBE_TABLE],
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            probe["client"] = (client.returncode, client.stdout.split(), client.stderr[-2000:])
+            probe["here"] = run_in_spark(table_rows, PROBE_TABLE)
+        probe["variables_after"] = sorted(
+            name for name in ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED") if name in os.environ
+        )
+        probe["jvms_after"] = jvms_on(root / "spark")
+    return CleanRun(root, env, outcome, landing_before, probe)
 
 
 @pytest.fixture(scope="session")

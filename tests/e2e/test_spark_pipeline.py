@@ -111,6 +111,24 @@ def test_the_spark_run_succeeds(spark_run):
     assert any(key.startswith("bi/") for key in outcome.materialized)
 
 
+def test_every_process_of_the_run_shares_its_one_spark(spark_run):
+    """One Spark for the whole run (engines/spark_server.py): a Spark Connect server whose
+    tables a client in another process (what dbt-spark's session method opens) and the
+    Python-side steps in this one both read; once it stops, its JVM (the one holding the
+    metastore's lock) and its address are gone."""
+    probe = spark_run.probe
+    assert probe["remote"], "SPARK_REMOTE did not carry the server's address during the run"
+    returncode, output, stderr = probe["client"]
+    assert returncode == 0, stderr
+    kind, client_rows = output
+    assert kind == "pyspark.sql.connect.session", "the client got a JVM of its own"
+    with _bi(spark_run) as con:
+        published = con.execute("select count(*) from marts.fct_orders").fetchone()[0]
+    assert int(client_rows) == probe["here"] == published > 0
+    assert probe["variables_after"] == []
+    assert probe["jvms_after"] == []
+
+
 def test_both_runs_read_the_same_landing_files(clean_run, spark_run):
     assert landing_digest(spark_run.root / "landing") == landing_digest(clean_run.root / "landing")
 

@@ -9,9 +9,9 @@ import os
 import pickle
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -26,6 +26,8 @@ class CleanRun:
     outcome: PipelineOutcome
     # Every landing file (relative path -> size, mtime) before the run.
     landing_before: dict[str, tuple[int, int]]
+    # What the Spark run observed of its one Spark (tests/e2e/conftest.py: _spark_run).
+    probe: dict[str, Any] = field(default_factory=dict)
 
     @property
     def warehouse(self) -> Path:

@@ -26,9 +26,19 @@ from orchestration.settings import REPO_ROOT
 # run's group ("spark"): the two JVMs run side by side on the two workers.
 SPARK_HISTORY_GROUP = "spark_history"
 
-# One shuffle partition for the tests' tiny data: a task per stage instead of four, about 10%
-# less CPU for an xs build on Spark (benchmarks/README.md). Results do not depend on it.
-XS_SHUFFLE_PARTITIONS = "1"
+# Spark for the tests' tiny data in short-lived JVMs (docs/spark.md, "Small data"; measured in
+# benchmarks/README.md): one shuffle partition (a task per stage instead of four), plans
+# interpreted instead of compiled to bytecode, and a JVM that spends less on its own upkeep (a
+# serial garbage collector, C2 compiling only methods ~3x hotter than by default): together
+# ~23% less CPU for an xs Spark run. None changes a result (the parity test runs with them).
+XS_SPARK_SETTINGS = {
+    "CLM_SPARK_SHUFFLE_PARTITIONS": "1",
+    "CLM_SPARK_CODEGEN": "false",
+    "CLM_SPARK_JAVA_OPTIONS": (
+        "-XX:+UseSerialGC -XX:Tier4InvocationThreshold=15000 -XX:Tier4CompileThreshold=45000 "
+        "-XX:Tier4MinInvocationThreshold=1800"
+    ),
+}
 
 
 def spark_env(root: Path, **extra: str) -> dict[str, str]:
@@ -40,7 +50,7 @@ def spark_env(root: Path, **extra: str) -> dict[str, str]:
         "DBT_PROFILES_DIR": str(REPO_ROOT),
         "DBT_TARGET_PATH": str(root / "target"),
         "DBT_LOG_PATH": str(root / "logs"),
-        "CLM_SPARK_SHUFFLE_PARTITIONS": XS_SHUFFLE_PARTITIONS,
+        **XS_SPARK_SETTINGS,
         **extra,
     }
     env.pop("CLM_AS_OF_DATE", None)
@@ -169,3 +179,31 @@ def table_rows(name: str) -> int:
 
     with spark_session() as spark:
         return spark.table(name).count()
+
+
+def jvms_on(warehouse: Path) -> list[int]:
+    """Running JVMs started for this Spark warehouse (its metastore's Derby home is on their
+    command line: spark_conf's driver Java options)."""
+    marker = f"-Dderby.system.home={warehouse.resolve()}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            arguments = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:  # the process ended meanwhile
+            continue
+        if marker in arguments:
+            found.append(int(entry.name))
+    return found
+
+
+# What dbt-spark's session method does: pyspark's plain builder, in a process of its own; it
+# prints the kind of session it got and the rows of the table named by its first argument.
+SESSION_CLIENT = """
+import sys
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.enableHiveSupport().getOrCreate()
+print(type(spark).__module__)
+print(spark.table(sys.argv[1]).count())
+"""
