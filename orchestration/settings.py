@@ -674,8 +674,8 @@ _DECLARED: tuple[Setting, ...] = (
         "true",
         "true = Spark compiles each query's plan to Java bytecode (whole-stage and expression "
         "code generation), which pays off on volume; false = it interprets the plan: on tiny "
-        "data in short runs (xs, the test suite) about 15% less CPU, since compiling costs more "
-        "than the rows.",
+        "data in short runs (xs, the test suite) up to ~15% less CPU, since compiling costs "
+        "more than the rows.",
         kind="bool",
         group="engine",
     ),

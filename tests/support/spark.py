@@ -30,7 +30,7 @@ SPARK_HISTORY_GROUP = "spark_history"
 # benchmarks/README.md): one shuffle partition (a task per stage instead of four), plans
 # interpreted instead of compiled to bytecode, and a JVM that spends less on its own upkeep (a
 # serial garbage collector, C2 compiling only methods ~3x hotter than by default): together
-# ~23% less CPU for an xs Spark run. None changes a result (the parity test runs with them).
+# 11-22% less CPU for an xs Spark run. None changes a result (the parity test runs with them).
 XS_SPARK_SETTINGS = {
     "CLM_SPARK_SHUFFLE_PARTITIONS": "1",
     "CLM_SPARK_CODEGEN": "false",
