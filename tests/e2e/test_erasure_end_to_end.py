@@ -19,8 +19,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from support.dbt import dbt
 
-from orchestration.dbt_cli import dbt_executable
 from orchestration.settings import REPO_ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("erasure")]
@@ -42,23 +42,7 @@ def clm(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 def dbt_build(env: dict[str, str]) -> None:
     """Every model, seed and snapshot from raw. Data and unit tests are left to `clm erase`'s own
     rebuild (and the other suites): this test reads tables, and they are two thirds of a build."""
-    result = subprocess.run(
-        [
-            dbt_executable(),
-            "build",
-            "--quiet",
-            "--exclude-resource-type",
-            "test",
-            "unit_test",
-            "--project-dir",
-            str(REPO_ROOT),
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
+    result = dbt("build", "--quiet", "--exclude-resource-type", "test", "unit_test", env=env)
     assert result.returncode == 0, result.stdout[-4000:]
 
 

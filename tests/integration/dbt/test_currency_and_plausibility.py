@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
+from support.dbt import dbt
 
-from orchestration.dbt_cli import dbt_executable
 from orchestration.ingest.loader import load_landing
 from orchestration.settings import REPO_ROOT, dbt_vars
 
@@ -88,30 +87,21 @@ def build(tmp_path: Path, settings: dict[str, str]) -> tuple[Path, dict[str, dic
             "DBT_PROFILES_DIR": str(REPO_ROOT),
         }
     )
-    built = subprocess.run(
-        [
-            dbt_executable(),
-            "build",
-            "--project-dir",
-            str(REPO_ROOT),
-            # the settings reach dbt as --vars (orchestration/dbt_cli.py)
-            "--vars",
-            json.dumps(dbt_vars({"CLM_AS_OF_DATE": "2024-03-31", **settings})),
-            # what these tests read, and everything upstream of it (a smaller build)
-            "--select",
-            "+fct_orders +fct_order_lines +int_quarantined_rows_unioned "
-            "assert_every_currency_has_a_rate",
-            # only the tests whose every parent is built
-            "--indirect-selection",
-            "cautious",
-            "--exclude",
-            "test_type:unit",
-        ],
-        cwd=REPO_ROOT,
+    built = dbt(
+        "build",
+        # the settings reach dbt as --vars (orchestration/dbt_cli.py)
+        "--vars",
+        json.dumps(dbt_vars({"CLM_AS_OF_DATE": "2024-03-31", **settings})),
+        # what these tests read, and everything upstream of it (a smaller build)
+        "--select",
+        "+fct_orders +fct_order_lines +int_quarantined_rows_unioned "
+        "assert_every_currency_has_a_rate",
+        # only the tests whose every parent is built
+        "--indirect-selection",
+        "cautious",
+        "--exclude",
+        "test_type:unit",
         env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
     )
     assert built.returncode == 0, built.stdout[-6000:]
     results = json.loads((tmp_path / "target" / "run_results.json").read_text(encoding="utf-8"))

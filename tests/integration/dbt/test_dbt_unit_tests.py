@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
+from support.dbt import dbt
 
 from orchestration.dbt_cli import (
     BUILTIN_GENERIC_TESTS,
     build_exclusion,
-    dbt_executable,
     unit_test_exclusion,
 )
 from orchestration.ingest.raw_schema import ensure_raw_schema
@@ -45,17 +44,6 @@ def tagged_unit_tests(manifest_path: Path, tag: str = "worked_example") -> set[s
     }
 
 
-def _dbt(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [dbt_executable(), *args, "--project-dir", str(REPO_ROOT)],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
 def test_every_dbt_unit_test_passes(tmp_path: Path):
     database = tmp_path / "clm.duckdb"
     con = duckdb.connect(str(database))
@@ -70,7 +58,7 @@ def test_every_dbt_unit_test_passes(tmp_path: Path):
     }
     env.pop("CLM_AS_OF_DATE", None)
     # Models, seeds, snapshots and unit tests: data tests on empty relations would only pass.
-    tested = _dbt("build", "--empty", "--exclude-resource-type", "test", env=env)
+    tested = dbt("build", "--empty", "--exclude-resource-type", "test", env=env)
     results = json.loads((tmp_path / "target" / "run_results.json").read_text(encoding="utf-8"))
     outcomes = {
         result["unique_id"].split(".")[-1]: result["status"]

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pytest
+from support.dbt import dbt
 
 from orchestration.contract import tables
 from orchestration.ingest.raw_schema import ensure_raw_schema
@@ -28,7 +28,6 @@ from orchestration.ingest.raw_schema import ensure_raw_schema
 pytestmark = pytest.mark.xdist_group("dbt_identity")
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-DBT = REPO_ROOT / ".venv" / "bin" / "dbt"
 SELECTION = [
     "+dim_customers",
     "+fct_order_lines",
@@ -440,16 +439,8 @@ def _dbt_build(workdir: Path) -> None:
         "DBT_PROFILES_DIR": str(REPO_ROOT),
         "CLM_AS_OF_DATE": "",
     }
-    result = subprocess.run(
-        [str(DBT), "build", "--select", *SELECTION, "--indirect-selection", "cautious"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    result = dbt("build", "--select", *SELECTION, "--indirect-selection", "cautious", env=env)
+    assert result.returncode == 0, result.stdout[-6000:]
 
 
 def _groups(con: duckdb.DuckDBPyConnection) -> dict[str, set[tuple[str, str]]]:
@@ -464,8 +455,6 @@ def _groups(con: duckdb.DuckDBPyConnection) -> dict[str, set[tuple[str, str]]]:
 @pytest.fixture(scope="session")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A scratch DuckDB with the hand-written raw rows, built by dbt."""
-    if not DBT.exists():
-        pytest.skip("dbt is not installed in .venv")
     workdir = tmp_path_factory.mktemp("identity_foreign")
     con = duckdb.connect(str(workdir / "clm.duckdb"))
     ensure_raw_schema(con)

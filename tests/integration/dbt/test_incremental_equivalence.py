@@ -11,11 +11,11 @@ updated_at never beats a timestamp, a tie goes to the later load.
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
+from support.dbt import dbt
 
 from orchestration.contract import get_table
 from orchestration.ingest.raw_schema import ensure_raw_schema
@@ -24,7 +24,6 @@ from orchestration.ingest.raw_schema import ensure_raw_schema
 pytestmark = pytest.mark.xdist_group("dbt_incremental")
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-DBT = REPO_ROOT / ".venv" / "bin" / "dbt"
 MODELS = {
     "stg_shop__orders": "order_id",
     "stg_shop__order_lines": "order_line_id",
@@ -165,15 +164,8 @@ def _dbt(tmp_path: Path, database: Path, *args: str) -> None:
         "DBT_TARGET_PATH": str(tmp_path / "target"),
         "DBT_LOG_PATH": str(tmp_path / "logs"),
     }
-    result = subprocess.run(
-        [str(DBT), *args, "--project-dir", str(REPO_ROOT)],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    result = dbt(*args, env=env)
+    assert result.returncode == 0, result.stdout[-5000:]
 
 
 def _rows(database: Path, model: str, key: str) -> list[tuple]:
@@ -184,7 +176,10 @@ def _rows(database: Path, model: str, key: str) -> list[tuple]:
 @pytest.fixture(scope="session")
 def warehouses(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     tmp_path = tmp_path_factory.mktemp("incremental")
-    incremental, full = tmp_path / "incremental.duckdb", tmp_path / "full.duckdb"
+    # Both files named clm.duckdb, as the warehouse is: dbt names the database after the file.
+    incremental, full = tmp_path / "incremental" / "clm.duckdb", tmp_path / "full" / "clm.duckdb"
+    incremental.parent.mkdir()
+    full.parent.mkdir()
     select = ["--select", *MODELS]
     # The first build of each file loads the currency seed in the same dbt call (in DAG order,
     # before the models; no tests: the rows are what is compared).

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
+from support.dbt import dbt
 
 from orchestration.contract import get_table
 from orchestration.ingest.raw_schema import ensure_raw_schema
@@ -33,7 +33,6 @@ from orchestration.ingest.raw_schema import ensure_raw_schema
 pytestmark = pytest.mark.xdist_group("dbt_segment_history")
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-DBT = REPO_ROOT / ".venv" / "bin" / "dbt"
 AUDIENCE = (
     "select customer_key from marts.dim_customers "
     "where is_at_risk_hero and has_active_subscription and has_opened_email_last_30_days"
@@ -132,15 +131,8 @@ def _dbt(tmp_path: Path, database: Path, *args: str, as_of_date: str | None = No
     env.pop("CLM_AS_OF_DATE", None)
     # dbt gets the KPI settings as --vars (orchestration/dbt_cli.py), as `clm run` passes them
     as_of = ["--vars", json.dumps({"as_of_date": as_of_date})] if as_of_date else []
-    result = subprocess.run(
-        [str(DBT), *args, *as_of, "--project-dir", str(REPO_ROOT)],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    result = dbt(*args, *as_of, env=env)
+    assert result.returncode == 0, result.stdout[-5000:]
 
 
 def _query(database: Path, sql: str) -> list[tuple]:

@@ -16,7 +16,6 @@ compared as the delivery whose build wrote them.
 from __future__ import annotations
 
 import functools
-import subprocess
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 import duckdb
 import pytest
 from integration.dbt.test_incremental_equivalence import BATCH_1, BATCH_2, MODELS, _load
+from support.dbt import dbt
 from support.spark import (
     SPARK_HISTORY_GROUP,
     environment,
@@ -36,8 +36,6 @@ from support.spark import (
 )
 
 from orchestration.contract import get_table
-from orchestration.dbt_cli import dbt_executable
-from orchestration.settings import REPO_ROOT
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group(SPARK_HISTORY_GROUP)]
 
@@ -185,15 +183,8 @@ def _delivery_build(number: int, *models: str) -> list[str]:
 
 def _duckdb_dbt(root: Path, *args: str) -> None:
     env = spark_env(root)
-    result = subprocess.run(
-        [dbt_executable(), *args, "--project-dir", str(REPO_ROOT)],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    result = dbt(*args, env=env)
+    assert result.returncode == 0, result.stdout[-5000:]
 
 
 def _duckdb_snapshots(root: Path) -> dict[str, list[tuple]]:
