@@ -63,9 +63,10 @@ ISOLATED_VARIABLES = (
 LONG_FIRST = (
     # starts the session's shared clean run (tests/e2e/conftest.py), which most e2e tests read
     "tests/e2e/test_pipeline_end_to_end.py::test_the_run_succeeds",
-    # the Spark pipeline run (the longest work) on the other worker from the start, while this
-    # one runs the clean run and then the Spark history builds (a second JVM beside the first)
+    # the Spark pipeline run (the longest work, the Spark history's builds first on its Spark)
+    # on the other worker from the start, while this one runs the clean run
     "tests/e2e/test_spark_pipeline.py",
+    "tests/e2e/test_spark_history.py",
     "tests/integration/spark/",
     # meanwhile, on the other worker, the work that has its own files
     "tests/faults/test_runtime.py::test_two_runs_at_once",

@@ -6,6 +6,7 @@ only read its warehouse, BI file and landing folder, and tests that change data 
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -23,7 +24,14 @@ from support.pipeline import (
     sample_landing,
     warehouse_env,
 )
-from support.spark import SESSION_CLIENT, XS_SPARK_SETTINGS, jvms_on, table_rows
+from support.spark import (
+    SESSION_CLIENT,
+    XS_SPARK_SETTINGS,
+    drop_databases,
+    in_one_jvm,
+    jvms_on,
+    table_rows,
+)
 
 # The table the Spark run's probe reads from two processes (the run's dbt process wrote it).
 PROBE_TABLE = "marts.fct_orders"
@@ -52,7 +60,11 @@ def _spark_run(root: Path) -> CleanRun:
     again from the same seed, so the Spark run need not wait for the clean one): raw mirrored
     to Spark, the whole dbt project built on Spark, CLV from and to Spark tables, GE on Spark,
     published as Parquet and to a BI file of its own. ``probe`` records what the run's one Spark
-    (engines/spark_server.py) gave other processes, and what was left once it stopped."""
+    (engines/spark_server.py) gave other processes, and what was left once it stopped; and, in
+    ``probe["history"]``, the Spark side of test_spark_history.py, built on the same Spark first
+    (that module says why)."""
+    from e2e.test_spark_history import spark_history_steps
+
     from orchestration.engines.spark import run_in_spark
     from orchestration.engines.spark_server import connect_server
     from orchestration.pipeline import run_pipeline
@@ -79,6 +91,12 @@ def _spark_run(root: Path) -> CleanRun:
         # this one, for a table the run's dbt process wrote, before it stops.
         with connect_server() as address:
             probe: dict[str, Any] = {"remote": os.environ.get("SPARK_REMOTE") == address}
+            probe["history"] = in_one_jvm(
+                functools.partial(spark_history_steps, root / "history", root / "spark")
+            )
+            # What the history built (raw, staging, snapshots, seeds) goes: the run builds from
+            # an empty Spark warehouse, as a first run does.
+            probe["dropped"] = in_one_jvm(drop_databases)
             outcome = run_pipeline(DagsterInstance.ephemeral())
             client = subprocess.run(
                 [sys.executable, "-c", SESSION_CLIENT, PROBE_TABLE],

@@ -38,11 +38,11 @@ from support.pipeline import (
     environment,
     landing_digest,
 )
-from support.spark import utc_naive
+from support.spark import SPARK_GROUP, utc_naive
 
 from orchestration.dbt_cli import BUILTIN_GENERIC_TESTS
 
-pytestmark = [pytest.mark.e2e, pytest.mark.spark, pytest.mark.xdist_group("spark")]
+pytestmark = [pytest.mark.e2e, pytest.mark.spark, pytest.mark.xdist_group(SPARK_GROUP)]
 
 # Columns that record when something ran, not what the data says: they differ between any two
 # runs, on one engine or two.

@@ -22,21 +22,23 @@ from typing import Any
 from orchestration.dbt_cli import dbt_executable
 from orchestration.settings import REPO_ROOT
 
-# Its own xdist group (one worker builds the histories once), apart from the Spark pipeline
-# run's group ("spark"): the two JVMs run side by side on the two workers.
-SPARK_HISTORY_GROUP = "spark_history"
+# The xdist group of the tests that read the Spark pipeline run (one worker runs them all, after
+# the run): the parity tests and the history tests, whose Spark side runs on the run's Spark.
+SPARK_GROUP = "spark"
 
 # Spark for the tests' tiny data in short-lived JVMs (docs/spark.md, "Small data"; measured in
 # benchmarks/README.md): one shuffle partition (a task per stage instead of four), plans
-# interpreted instead of compiled to bytecode, and a JVM that spends less on its own upkeep (a
-# serial garbage collector, C2 compiling only methods ~3x hotter than by default): together
-# 11-22% less CPU for an xs Spark run. None changes a result (the parity test runs with them).
+# interpreted instead of compiled to bytecode, and a JVM that spends less on its own upkeep: a
+# serial garbage collector, and only the quick C1 compiler (over half of an xs run's JVM CPU was
+# C2 compiling Spark's own code; C1 code runs slower, but a short JVM never earns C2 back). C1
+# alone compiles more methods, so the code cache gets tiered compilation's size (at C1-only's
+# default of 48 MB it filled and the JVM died). None changes a result (the parity test runs
+# with them).
 XS_SPARK_SETTINGS = {
     "CLM_SPARK_SHUFFLE_PARTITIONS": "1",
     "CLM_SPARK_CODEGEN": "false",
     "CLM_SPARK_JAVA_OPTIONS": (
-        "-XX:+UseSerialGC -XX:Tier4InvocationThreshold=15000 -XX:Tier4CompileThreshold=45000 "
-        "-XX:Tier4MinInvocationThreshold=1800"
+        "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m"
     ),
 }
 
@@ -179,6 +181,15 @@ def table_rows(name: str) -> int:
 
     with spark_session() as spark:
         return spark.table(name).count()
+
+
+def drop_databases(spark: Any) -> list[str]:
+    """Drop every database but Spark's ``default``, with its tables and files; returns their
+    names (for ``in_one_jvm``)."""
+    names = [row[0] for row in spark.sql("show databases").collect() if row[0] != "default"]
+    for name in names:
+        spark.sql(f"drop database {name} cascade")
+    return names
 
 
 def jvms_on(warehouse: Path) -> list[int]:

@@ -3,7 +3,11 @@ models give the same rows built batch by batch as in one full refresh.
 
 Raw rows are written as the loader leaves them (the incremental test's ``_load``) into a
 working DuckDB file; DuckDB builds from it directly, Spark from its mirror. The Spark side runs
-all its dbt steps in one child JVM (``in_one_jvm``); DuckDB's through the dbt CLI. On Spark the
+on the Spark pipeline run's own Spark, before that run (tests/e2e/conftest.py, ``_spark_run``):
+a JVM compiles Spark's code as queries make it hot, so a second JVM for these few builds would
+pay that warm-up again (a quarter of the suite's Spark time). Its dbt steps call dbt's Python
+entry point (``invoke``); the databases they create are dropped before the pipeline run builds
+its own. DuckDB's side goes through the tests' warm dbt (support/dbt.py). On Spark the
 incremental test's two batches arrive with the first two deliveries and are built by the same
 dbt calls: they fill other raw tables (orders, order lines, email events) than the snapshots
 read (contacts, subscriptions), so neither history sees the other, and each dbt call on Spark
@@ -15,7 +19,6 @@ compared as the delivery whose build wrote them.
 
 from __future__ import annotations
 
-import functools
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,9 +28,7 @@ import pytest
 from integration.dbt.test_incremental_equivalence import BATCH_1, BATCH_2, MODELS, _load
 from support.dbt import dbt
 from support.spark import (
-    SPARK_HISTORY_GROUP,
-    environment,
-    in_one_jvm,
+    SPARK_GROUP,
     invoke,
     mirror_in_session,
     now,
@@ -37,7 +38,8 @@ from support.spark import (
 
 from orchestration.contract import get_table
 
-pytestmark = [pytest.mark.spark, pytest.mark.xdist_group(SPARK_HISTORY_GROUP)]
+# The Spark pipeline run's group: its fixture computes the Spark side (see above).
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group(SPARK_GROUP)]
 
 pytest.importorskip("pyspark", reason="Spark is not installed: run `make spark`")
 
@@ -216,10 +218,13 @@ def _ok(outcome: dict[str, Any], step: str) -> None:
         raise AssertionError(f"{step} failed on Spark: {outcome['error']} {failed}")
 
 
-def _spark_steps(root: Path, spark: Any) -> dict[str, Any]:
-    """In the Spark child: the snapshot deliveries, the first two with an incremental batch
-    each, then the incremental models again in one full refresh of the same raw rows."""
+def spark_history_steps(root: Path, warehouse: Path, spark: Any) -> dict[str, Any]:
+    """On a Spark session (``in_one_jvm``) whose warehouse folder is ``warehouse``: the snapshot
+    deliveries, loaded into a working DuckDB file under ``root`` and mirrored, the first two
+    with an incremental batch each; then the incremental models again in one full refresh of
+    the same raw rows."""
     database, exports = root / "clm.duckdb", root / "exports"
+    root.mkdir(parents=True, exist_ok=True)
     windows = []
     for number, (delivery, batch) in enumerate(zip(DELIVERIES, BATCHES, strict=True)):
         _load(database, delivery, batch)
@@ -233,7 +238,7 @@ def _spark_steps(root: Path, spark: Any) -> dict[str, Any]:
     found: dict[str, Any] = {"snapshots": {}, "batched": _staging_rows(spark), "full": {}}
     with duckdb.connect() as con:
         for name in SNAPSHOTS:
-            files = root / "spark" / "snapshots.db" / name / "*.parquet"
+            files = warehouse / "snapshots.db" / name / "*.parquet"
             relation = f"read_parquet('{files}')"
             found["snapshots"][name] = _history(con, relation, name, windows)
 
@@ -253,13 +258,9 @@ def _staging_rows(spark: Any) -> dict[str, list[tuple]]:
 
 
 @pytest.fixture(scope="module")
-def histories(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    duck_root = tmp_path_factory.mktemp("snapshots_duckdb")
-    spark_root = tmp_path_factory.mktemp("snapshots_spark")
-    on_duckdb = _duckdb_snapshots(duck_root)
-    with environment(spark_env(spark_root)):
-        on_spark = in_one_jvm(functools.partial(_spark_steps, spark_root))
-    return {"duckdb": on_duckdb, **on_spark}
+def histories(tmp_path_factory: pytest.TempPathFactory, spark_run) -> dict[str, Any]:
+    on_duckdb = _duckdb_snapshots(tmp_path_factory.mktemp("snapshots_duckdb"))
+    return {"duckdb": on_duckdb, **spark_run.probe["history"]}
 
 
 @pytest.mark.parametrize("name", SNAPSHOTS)
