@@ -683,8 +683,8 @@ _DECLARED: tuple[Setting, ...] = (
         "CLM_SPARK_JAVA_OPTIONS",
         "",
         "Extra options of Spark's driver JVM (spark.driver.extraJavaOptions, after the "
-        "metastore's location), e.g. -XX:+UseSerialGC and higher C2 compile thresholds for "
-        "short runs on small data (the test suite's: docs/spark.md).",
+        "metastore's location), e.g. -XX:+UseSerialGC -XX:TieredStopAtLevel=1 (the C1 JIT only) "
+        "for short runs on small data (the test suite's: docs/spark.md).",
         group="engine",
     ),
     Setting(

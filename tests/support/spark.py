@@ -32,7 +32,7 @@ SPARK_GROUP = "spark"
 # serial garbage collector, and only the quick C1 compiler (over half of an xs run's JVM CPU was
 # C2 compiling Spark's own code; C1 code runs slower, but a short JVM never earns C2 back). C1
 # alone compiles more methods, so the code cache gets tiered compilation's size (at C1-only's
-# default of 48 MB it filled and the JVM died). None changes a result (the parity test runs
+# default of 48 MB it filled and Spark's executor died). None changes a result (the parity test runs
 # with them).
 XS_SPARK_SETTINGS = {
     "CLM_SPARK_SHUFFLE_PARTITIONS": "1",
