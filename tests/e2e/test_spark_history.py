@@ -5,7 +5,7 @@ Raw rows are written as the loader leaves them (the incremental test's ``_load``
 working DuckDB file; DuckDB builds from it directly, Spark from its mirror. The Spark side runs
 on the Spark pipeline run's own Spark, before that run (tests/e2e/conftest.py, ``_spark_run``):
 a JVM compiles Spark's code as queries make it hot, so a second JVM for these few builds would
-pay that warm-up again (a quarter of the suite's Spark time). Its dbt steps call dbt's Python
+pay that warm-up again (alone, that JVM cost 176 core-s). Its dbt steps call dbt's Python
 entry point (``invoke``); the databases they create are dropped before the pipeline run builds
 its own. DuckDB's side goes through the tests' warm dbt (support/dbt.py). On Spark the
 incremental test's two batches arrive with the first two deliveries and are built by the same
