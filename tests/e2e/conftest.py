@@ -96,7 +96,7 @@ def _spark_run(root: Path) -> CleanRun:
             )
             # What the history built (raw, staging, snapshots, seeds) goes: the run builds from
             # an empty Spark warehouse, as a first run does.
-            probe["dropped"] = in_one_jvm(drop_databases)
+            in_one_jvm(drop_databases)
             outcome = run_pipeline(DagsterInstance.ephemeral())
             client = subprocess.run(
                 [sys.executable, "-c", SESSION_CLIENT, PROBE_TABLE],

@@ -1,25 +1,21 @@
 """Spark test helpers: a Spark warehouse under a test folder, dbt on the ``spark`` target.
 
-Two ways to run dbt on Spark, both real dbt builds:
-- ``dbt_spark_cli``: the dbt CLI in a subprocess (its own JVM), as the pipeline runs it;
-- ``in_one_jvm``: a child process (``run_in_spark``) that writes raw tables and calls dbt's
-  Python entry point (``dbtRunner``) several times in ONE JVM (dbt-spark's session method
-  reuses the process's Spark session), so a test with many dbt steps pays Spark's start-up
-  once. Only one of them holds a warehouse's metastore at a time.
+``in_one_jvm`` runs steps that write raw tables and call dbt's Python entry point (``invoke``:
+``dbtRunner``, real dbt builds) several times on ONE Spark: a child process with its own JVM
+(dbt-spark's session method reuses the process's Spark session), or, while a run's Spark
+Connect server is up, that server. So a test with many dbt steps pays Spark's start-up once.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
 from collections.abc import Callable, Collection, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from orchestration.dbt_cli import dbt_executable
 from orchestration.settings import REPO_ROOT
 
 # The xdist group of the tests that read the Spark pipeline run (one worker runs them all, after
@@ -79,36 +75,6 @@ def spark_vars(env: Mapping[str, str], extra: Mapping[str, Any] | None = None) -
     return json.dumps({**dbt_vars(env), **(extra or {})})
 
 
-def dbt_spark_cli(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """``dbt <args> --target spark`` in a subprocess."""
-    return subprocess.run(
-        [
-            dbt_executable(),
-            *args,
-            "--target",
-            "spark",
-            "--vars",
-            spark_vars(env),
-            "--project-dir",
-            str(REPO_ROOT),
-        ],
-        cwd=REPO_ROOT,
-        env=dict(env),
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-
-
-def run_results(target: Path) -> dict[str, dict[str, Any]]:
-    """``target/run_results.json`` by node: unique_id -> {status, message}."""
-    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
-    return {
-        result["unique_id"]: {"status": result["status"], "message": result.get("message")}
-        for result in results["results"]
-    }
-
-
 def invoke(*args: str, extra_vars: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """In the Spark child: ``dbt <args> --target spark`` through dbtRunner (this JVM)."""
     from dbt.cli.main import dbtRunner
@@ -149,7 +115,8 @@ def mirror_in_session(
 
 
 def in_one_jvm(steps: Callable[[Any], Any]) -> Any:
-    """Run ``steps(spark)`` in a Spark child process (one JVM for all its dbt calls)."""
+    """Run ``steps(spark)`` on one Spark: a child process with its own JVM, or the run's Spark
+    Connect server while it is up (``run_in_spark``)."""
     from orchestration.engines.spark import run_in_spark
 
     return run_in_spark(_with_session, steps)
