@@ -38,9 +38,10 @@ def target_dir() -> Path:
 
 
 def run_target_dirs(run_id: str) -> list[Path]:
-    """The target folders of one pipeline run's dbt invocations, oldest name first: dagster-dbt
-    gives each invocation a folder of its own under ``target_dir()``, named after its step and
-    the first seven characters of the run's id (each holds that invocation's run_results.json).
+    """The target folders of one pipeline run's dbt invocations, oldest name first: each dbt
+    step (dbt_in_process.build; dagster-dbt's dbt process on Spark) gets a folder of its own
+    under ``target_dir()``, named after its step and the first seven characters of the run's id
+    (each holds that invocation's run_results.json).
     """
     return sorted(target_dir().glob(f"*-{run_id[:7]}-*"))
 
@@ -175,12 +176,13 @@ def manifest_stamp() -> str:
 
 
 def prepare_manifest() -> Path:
-    """`dbt parse` → target/manifest.json, which Dagster's dbt assets are defined from.
+    """`dbt parse` → target/manifest.json, which Dagster's dbt assets are defined from, parsed
+    in this process (dbt_in_process.parse), so that the run's dbt steps build on the same parse.
 
     Skipped when the manifest is the one this function wrote (same size and modification time)
-    and was parsed from exactly what is there now (``manifest_stamp``): the parse costs a dbt
-    start-up whatever changed. A `dbt` command run by hand that rewrites the manifest makes the
-    next call parse again.
+    and was parsed from exactly what is there now (``manifest_stamp``): the steps then parse in
+    the run's process from dbt's partial parse, which is quick when nothing changed. A `dbt`
+    command run by hand that rewrites the manifest makes the next call parse again.
     """
     manifest = target_dir() / "manifest.json"
     stamp_file = target_dir() / "manifest.stamp.json"
@@ -194,7 +196,9 @@ def prepare_manifest() -> Path:
         ]:
             return manifest
     stamp_file.unlink(missing_ok=True)
-    run_dbt("parse", "--quiet", "--target-path", str(target_dir()))
+    from orchestration.dbt_in_process import parse
+
+    parse()
     status = manifest.stat()
     stamp_file.write_text(
         json.dumps({"stamp": stamp, "manifest": [status.st_size, status.st_mtime_ns]}),

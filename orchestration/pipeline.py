@@ -162,9 +162,9 @@ class _PlainFile(io.TextIOBase):
 
 @contextmanager
 def _output_to(log_file: Path | None) -> Iterator[None]:
-    """What libraries print during the run (dbt's ~1,000 node lines that dagster-dbt re-prints,
-    warnings) goes to the run's log file instead of the terminal; progress lines still reach
-    the terminal (``_ProgressHandler`` writes to the stream captured before)."""
+    """What libraries print during the run (dbt's ~1,000 node lines, warnings) goes to the
+    run's log file instead of the terminal; progress lines still reach the terminal
+    (``_ProgressHandler`` writes to the stream captured before)."""
     if log_file is None:
         yield
         return

@@ -15,7 +15,9 @@ from orchestration.defs.dbt.project import dbt_project
 
 class ClmDbtCliResource(DbtCliResource):
     """dagster-dbt's resource without two costs paid on every `dbt build` step that this
-    project does not use (several seconds per step, measured with `make bench`'s profile)."""
+    project does not use (several seconds per step, measured with `make bench`'s profile).
+    The dbt steps use it on Spark only; on DuckDB they build in the run's own process
+    (orchestration/dbt_in_process.py)."""
 
     @cached_property
     def _cli_version(self) -> version.Version:

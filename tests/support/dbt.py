@@ -13,8 +13,9 @@ every call (no config, source or ``enabled`` of the project reads a var or an en
 variable). One thing a parse does fix is the DuckDB database name, the file's stem: a manifest
 is kept per stem.
 
-The pipeline's own dbt builds (Dagster's dbt assets, `clm erase`) stay real CLI processes, as
-users run them.
+The pipeline's own dbt builds run as users run them: in the run's process on DuckDB
+(orchestration/dbt_in_process.py, which parses once per run and settings), as `dbt` processes
+on Spark and in `clm erase`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from orchestration.dbt_in_process import release_duckdb
 from orchestration.settings import REPO_ROOT
 
 # A dbt call that takes longer than this has hung: the child is stopped and the test fails.
@@ -111,16 +113,6 @@ def _serve(connection: Any) -> None:
             code = 2
             output.write(f"\n{type(exc).__name__}: {exc}\n")
         finally:
-            _release_duckdb()
+            # The test opens the warehouse once the call returns.
+            release_duckdb()
         connection.send(DbtResult(code, output.getvalue()))
-
-
-def _release_duckdb() -> None:
-    """Close the DuckDB file dbt-duckdb keeps open between calls of one process (its class-level
-    environment), so that the test can open the warehouse once the call returns."""
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-
-    environment = DuckDBConnectionManager._ENV
-    if environment is not None:
-        environment.close()
-        DuckDBConnectionManager._ENV = None

@@ -11,6 +11,7 @@ from typing import Any
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from orchestration import dbt_in_process
 from orchestration.dbt_cli import build_exclusion, vars_argument
 from orchestration.defs.dbt.project import dbt_project, translator
 from orchestration.settings import value as setting_value
@@ -42,7 +43,11 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]
     # dbt's own log file gets warnings and errors only: at its default (debug) level writing
     # it costs dbt a sixth of its time; every node's result still reaches the run's log.
     args = ["build", "--log-level-file", "warn", *vars_argument(), *build_exclusion()]
-    yield from dbt.cli(args, context=context).stream()
+    if setting_value("CLM_ENGINE") == "spark":
+        yield from dbt.cli(args, context=context).stream()
+    else:
+        # In this process, on the manifest parsed once (dbt_in_process.py says why).
+        yield from dbt_in_process.build(context, args)
 
 
 @dbt_assets(

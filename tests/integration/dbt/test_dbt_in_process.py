@@ -1,0 +1,38 @@
+"""dbt's parse in the run's own process (orchestration/dbt_in_process.py): parsed once while
+nothing it reads changes, and a build's parse never rewrites the manifest Dagster loaded.
+
+The builds on that parse are the pipeline runs' own dbt steps, checked end to end (the clean
+run's every asset and check, the bad-data cases' failing dbt tests, a kill during dbt)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from orchestration import dbt_in_process
+from orchestration.dbt_cli import target_dir
+
+
+def test_a_parse_is_kept_until_a_setting_it_reads_changes(
+    isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+):
+    loaded = target_dir() / "manifest.json"
+    before = loaded.stat().st_mtime_ns if loaded.exists() else None
+
+    first = dbt_in_process.parse(isolated_env / "build-1")
+    assert (isolated_env / "build-1" / "manifest.json").exists()
+    assert {node.name for node in first.nodes.values()} >= {"fct_orders", "kpi_monthly"}
+    # The same settings: the same manifest, and nothing written for the second build.
+    assert dbt_in_process.parse(isolated_env / "build-2") is first
+    assert not (isolated_env / "build-2" / "manifest.json").exists()
+
+    # A KPI setting is one of the --vars a parse reads: parsed again.
+    monkeypatch.setenv("CLM_ATTRIBUTION_WINDOW_DAYS", "9")
+    again = dbt_in_process.parse(isolated_env / "build-3")
+    assert again is not first
+    assert (isolated_env / "build-3" / "manifest.json").exists()
+
+    # The manifest Dagster's definitions load from was left alone.
+    after = loaded.stat().st_mtime_ns if loaded.exists() else None
+    assert after == before
