@@ -33,8 +33,8 @@ from orchestration.settings import REPO_ROOT
 RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResult", "LogTestResult"})
 
 PARTIAL_PARSE = "partial_parse.msgpack"
-# The last parse of this process: (manifest_stamp, dbt's Manifest). One only: a process that
-# runs pipelines on several warehouses (the tests) parses again for each.
+# The last parse of this process: (manifest_stamp without locations, dbt's Manifest). One
+# only: a process whose settings change parses again.
 _parsed: tuple[str, Any] | None = None
 # dbt keeps global state (flags, adapters, its event manager): one invocation at a time.
 _dbt_lock = threading.Lock()
@@ -51,12 +51,13 @@ def parse(target: Path | None = None) -> Any:
     Without ``target`` (``dbt_cli.prepare_manifest``) dbt parses and writes what `dbt parse`
     writes (manifest.json, partial_parse.msgpack) into dbt's target folder. A build gives its
     own folder as ``target``: it gets the last parse again while ``manifest_stamp()`` is
-    unchanged, else dbt parses into that folder, from a copy of the target folder's partial
+    unchanged (but for where the files are: ``locations=False``), else dbt parses into that folder, from a copy of the target folder's partial
     parse (as dagster-dbt does for its dbt processes), so that the manifest Dagster's
     definitions were loaded from, which other processes may be reading, is never rewritten
     under them."""
     global _parsed
-    stamp = manifest_stamp()
+    # Kept across warehouse files and folders (a test session runs pipelines on many).
+    stamp = manifest_stamp(locations=False)
     if target is not None and _parsed is not None and _parsed[0] == stamp:
         return _parsed[1]
     from dbt.cli.main import dbtRunner

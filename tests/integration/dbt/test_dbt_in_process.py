@@ -1,5 +1,6 @@
 """dbt's parse in the run's own process (orchestration/dbt_in_process.py): parsed once while
-nothing it reads changes, and a build's parse never rewrites the manifest Dagster loaded.
+nothing it reads changes (where the files are aside), and a build's parse never rewrites the
+manifest Dagster loaded.
 
 The builds on that parse are the pipeline runs' own dbt steps, checked end to end (the clean
 run's every asset and check, the bad-data cases' failing dbt tests, a kill during dbt)."""
@@ -23,9 +24,18 @@ def test_a_parse_is_kept_until_a_setting_it_reads_changes(
     first = dbt_in_process.parse(isolated_env / "build-1")
     assert (isolated_env / "build-1" / "manifest.json").exists()
     assert {node.name for node in first.nodes.values()} >= {"fct_orders", "kpi_monthly"}
-    # The same settings: the same manifest, and nothing written for the second build.
+    # The same settings: the same manifest, and nothing written for the second build; so
+    # too on another warehouse file of the same name (DuckDB's database name, in every node).
     assert dbt_in_process.parse(isolated_env / "build-2") is first
     assert not (isolated_env / "build-2" / "manifest.json").exists()
+    monkeypatch.setenv("CLM_DUCKDB_PATH", str(isolated_env / "elsewhere" / "clm.duckdb"))
+    monkeypatch.setenv("CLM_LANDING_DIR", str(isolated_env / "other-landing"))
+    assert dbt_in_process.parse(isolated_env / "build-2") is first
+    # Another name is another database: parsed again.
+    monkeypatch.setenv("CLM_DUCKDB_PATH", str(isolated_env / "elsewhere" / "shop.duckdb"))
+    renamed = dbt_in_process.parse(isolated_env / "build-renamed")
+    assert renamed is not first
+    assert {node.database for node in renamed.nodes.values()} == {"shop"}
 
     # A KPI setting is one of the --vars a parse reads: parsed again.
     monkeypatch.setenv("CLM_ATTRIBUTION_WINDOW_DAYS", "9")
