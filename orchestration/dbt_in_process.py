@@ -10,6 +10,9 @@ Dagster events (outputs, asset check results), the same events the JSON lines ga
 prints its usual lines (into the run's log) and writes its artifacts (run_results.json) into a
 target folder per build, named as dagster-dbt names them.
 
+A step that is interrupted (Ctrl-C, a run terminated from the UI) stops waiting for dbt, whose
+thread ends with the process, as a killed dbt process would: the next run rebuilds.
+
 On Spark the builds stay dbt processes (dagster-dbt's CLI resource): dbt-spark's session
 method would otherwise share this process's Spark Connect session with the Python steps.
 """
@@ -76,13 +79,23 @@ def parse(target: Path | None = None) -> Any:
         *vars_argument(),
         *_project_arguments(),
     ]
-    with _dbt_lock:
+    with _dbt_lock, _same_working_directory():
         result = dbtRunner(callbacks=[_error_collector(errors)]).invoke(arguments)
     if not result.success:
         detail = "\n".join(errors) or f"{type(result.exception).__name__}: {result.exception}"
         raise RuntimeError(f"`dbt parse` failed:\n{detail}")
     _parsed = (stamp, result.result)
     return result.result
+
+
+@contextlib.contextmanager
+def _same_working_directory() -> Iterator[None]:
+    """dbt changes the process's working directory to the project's for a command: back after."""
+    before = os.getcwd()
+    try:
+        yield
+    finally:
+        os.chdir(before)
 
 
 def _error_collector(errors: list[str]):
@@ -176,7 +189,7 @@ def build(context: Any, args: list[str]) -> Iterator[Any]:
 
     def run() -> None:
         try:
-            with _dbt_lock:
+            with _dbt_lock, _same_working_directory():
                 outcome.append(dbtRunner(manifest=manifest, callbacks=[on_event]).invoke(arguments))
         except BaseException as error:  # noqa: BLE001 - reported by the step below
             outcome.append(error)
