@@ -156,23 +156,11 @@ PROJECT_FILES = (
 )
 
 
-# What dbt reads only when it connects (profiles.yml) or runs a node, never while it parses: where
-# the files are, DuckDB's memory limit, dbt's own folders. No file of the dbt project reads them
-# (tests/unit/dbt/test_parse_inputs.py), but for DuckDB's database name, the warehouse file's
-# stem, which a parse writes into every node.
+# The vars dbt reads only when it connects (profiles.yml), never while it parses: where the
+# warehouse file is and DuckDB's memory limit. No file of the dbt project reads them, nor any
+# environment variable (tests/unit/dbt/test_parse_inputs.py); of the path, a parse keeps
+# DuckDB's database name, the file's stem, in every node.
 CONNECTION_ONLY_VARS = ("clm_duckdb_path", "clm_duckdb_memory_limit")
-CONNECTION_ONLY_VARIABLES = (
-    "CLM_DUCKDB_PATH",
-    "CLM_DUCKDB_MEMORY_LIMIT",
-    "CLM_BI_DUCKDB_PATH",
-    "CLM_LANDING_DIR",
-    "CLM_ALERT_LOG_PATH",
-    "CLM_TOMBSTONE_PATH",
-    "DBT_TARGET_PATH",
-    "DBT_LOG_PATH",
-    "DBT_PROFILES_DIR",
-    "DBT_PROJECT_DIR",
-)
 
 
 def manifest_stamp(locations: bool = True) -> str:
@@ -180,9 +168,9 @@ def manifest_stamp(locations: bool = True) -> str:
     environment variables models may read (``env_var``: ``CLM_*`` and ``DBT_*``) and dbt's
     version. Equal stamps parse to the same manifest.
 
-    dbt's partial parsing, and so the file stamp, count the warehouse path and dbt's folders
-    too. ``locations=False`` leaves them out (``CONNECTION_ONLY_VARS`` and
-    ``..._VARIABLES``; the database name stays): equal stamps then still parse to manifests
+    dbt's partial parsing, and so the file stamp, count the warehouse path and the environment
+    too. ``locations=False`` leaves out ``CONNECTION_ONLY_VARS`` (the database name stays) and
+    the environment, which no project file reads: equal stamps then still parse to manifests
     that build the same nodes, on whichever file (``dbt_in_process`` keeps a parse by it)."""
     from importlib.metadata import version
 
@@ -196,8 +184,7 @@ def manifest_stamp(locations: bool = True) -> str:
         for name in CONNECTION_ONLY_VARS:
             values.pop(name, None)
         arguments = [*arguments[:-1], json.dumps(values, sort_keys=True)]
-        for name in CONNECTION_ONLY_VARIABLES:
-            environment.pop(name, None)
+        environment = {}
     parts = {
         "files": code_digest(REPO_ROOT, PROJECT_FILES),
         "vars": arguments,

@@ -74,6 +74,7 @@ def parse(target: Path | None = None) -> Any:
         "parse",
         "--quiet",
         "--no-use-colors",
+        "--no-send-anonymous-usage-stats",
         "--target-path",
         str(target or target_dir()),
         *vars_argument(),
