@@ -53,8 +53,9 @@ def parse(target: Path | None = None) -> Any:
 
     Without ``target`` (``dbt_cli.prepare_manifest``) dbt parses and writes what `dbt parse`
     writes (manifest.json, partial_parse.msgpack) into dbt's target folder. A build gives its
-    own folder as ``target``: it gets the last parse again while ``manifest_stamp()`` is
-    unchanged (but for where the files are: ``locations=False``), else dbt parses into that folder, from a copy of the target folder's partial
+    own folder as ``target``: it gets the last parse again while what a parse reads is
+    unchanged (``manifest_stamp(locations=False)``: not where the files are, nor the
+    environment), else dbt parses into that folder, from a copy of the target folder's partial
     parse (as dagster-dbt does for its dbt processes), so that the manifest Dagster's
     definitions were loaded from, which other processes may be reading, is never rewritten
     under them."""
