@@ -121,6 +121,11 @@ def build_exclusion() -> list[str]:
     return exclusion
 
 
+def project_arguments() -> list[str]:
+    """Where every dbt call finds the project and profiles.yml: the repository."""
+    return ["--project-dir", str(REPO_ROOT), "--profiles-dir", str(REPO_ROOT)]
+
+
 def run_dbt(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run a dbt command in the project directory and return its output (colours removed)."""
     command = [
@@ -128,10 +133,7 @@ def run_dbt(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         "--no-use-colors",
         *args,
         *vars_argument(),
-        "--project-dir",
-        str(REPO_ROOT),
-        "--profiles-dir",
-        str(REPO_ROOT),
+        *project_arguments(),
     ]
     result = subprocess.run(command, cwd=REPO_ROOT, text=True, capture_output=True)
     result.stdout = ANSI_ESCAPE.sub("", result.stdout)

@@ -29,8 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from orchestration.dbt_cli import manifest_stamp, target_dir, vars_argument
-from orchestration.settings import REPO_ROOT
+from orchestration.dbt_cli import manifest_stamp, project_arguments, target_dir, vars_argument
 
 # dbt's events that carry a node's result (what dagster-dbt turns into Dagster events).
 RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResult", "LogTestResult"})
@@ -41,10 +40,6 @@ PARTIAL_PARSE = "partial_parse.msgpack"
 _parsed: tuple[str, Any] | None = None
 # dbt keeps global state (flags, adapters, its event manager): one invocation at a time.
 _dbt_lock = threading.Lock()
-
-
-def _project_arguments() -> list[str]:
-    return ["--project-dir", str(REPO_ROOT), "--profiles-dir", str(REPO_ROOT)]
 
 
 def parse(target: Path | None = None) -> Any:
@@ -79,7 +74,7 @@ def parse(target: Path | None = None) -> Any:
         "--target-path",
         str(target or target_dir()),
         *vars_argument(),
-        *_project_arguments(),
+        *project_arguments(),
     ]
     with _dbt_lock, _same_working_directory():
         result = dbtRunner(callbacks=[_error_collector(errors)]).invoke(arguments)
@@ -175,7 +170,7 @@ def build(context: Any, args: list[str]) -> Iterator[Any]:
         str(target),
         "--log-path",
         str(target),
-        *_project_arguments(),
+        *project_arguments(),
     ]
 
     results: queue.Queue[dict[str, Any] | None] = queue.Queue()
@@ -199,7 +194,7 @@ def build(context: Any, args: list[str]) -> Iterator[Any]:
             release_duckdb()
             results.put(None)
 
-    context.log.info(f"dbt {' '.join(args[:1])} in this process; artifacts in {target}")
+    context.log.info(f"dbt {args[0]} in this process; artifacts in {target}")
     worker = threading.Thread(target=run, name="dbt", daemon=True)
     worker.start()
     while (raw_event := results.get()) is not None:
@@ -215,13 +210,11 @@ def build(context: Any, args: list[str]) -> Iterator[Any]:
     [result] = outcome
     if isinstance(result, BaseException):
         raise DagsterDbtCliRuntimeError(
-            description=f"dbt {' '.join(args[:1])} could not run: {result}"
+            description=f"dbt {args[0]} could not run: {result}"
         ) from result
     if not result.success:
         cause = f"{type(result.exception).__name__}: {result.exception}" if result.exception else ""
         detail = "\n\n".join([*errors, cause] if cause else errors)
         raise DagsterDbtCliRuntimeError(
-            description=(
-                f"dbt {' '.join(args[:1])} failed (dbt's log: {target / 'dbt.log'}).\n\n{detail}"
-            )
+            description=(f"dbt {args[0]} failed (dbt's log: {target / 'dbt.log'}).\n\n{detail}")
         )
