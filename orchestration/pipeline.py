@@ -177,52 +177,6 @@ def _output_to(log_file: Path | None) -> Iterator[None]:
 
 
 @contextmanager
-def _light_event_log_commits() -> Iterator[None]:
-    """Cheaper commits of the run's SQLite event log (Dagster's default storage), unchanged
-    content: a run stores ~2,000 events (a materialization, a check evaluation, a step output
-    per dbt node), each in its own connection and transaction.
-
-    By default every one of them costs two disk syncs, ~15 ms here: the commit syncs the WAL
-    (``synchronous=FULL``) and, as the connection closing is the last one open, SQLite then
-    checkpoints the WAL into the database and syncs again. During the run each database the
-    run writes gets ``synchronous=NORMAL`` (SQLite's recommended setting for WAL: no corruption
-    on a crash, an OS crash may lose the last commits) and one extra idle connection held open
-    until the run ends, so closes no longer checkpoint: ~2 ms per event. Readers (`dagster dev`)
-    see every event as before; the WAL is checkpointed when the run ends.
-    """
-    import sqlite3
-
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
-    held: dict[str, sqlite3.Connection] = {}
-
-    def on_connect(dbapi_connection: object, _record: object) -> None:
-        if not isinstance(dbapi_connection, sqlite3.Connection):
-            return
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.execute("pragma synchronous = normal")
-            mode = cursor.execute("pragma journal_mode").fetchone()
-            databases = cursor.execute("pragma database_list").fetchall()
-        finally:
-            cursor.close()
-        path = next((row[2] for row in databases if row[1] == "main"), "")
-        if path and path not in held and mode and str(mode[0]).lower() == "wal":
-            keeper = sqlite3.connect(path, check_same_thread=False)
-            keeper.execute("pragma schema_version").fetchone()  # opens the WAL index
-            held[path] = keeper
-
-    event.listen(Engine, "connect", on_connect)
-    try:
-        yield
-    finally:
-        event.remove(Engine, "connect", on_connect)
-        for keeper in held.values():
-            keeper.close()
-
-
-@contextmanager
 def one_spark_for_the_run(progress: Callable[[str], None] | None = None) -> Iterator[None]:
     """On Spark (and ``CLM_SPARK_CONNECT``), one Spark Connect server that every step of the run
     uses (engines/spark_server.py): one JVM start-up per run instead of one per step. Inside an
@@ -268,7 +222,6 @@ def run_pipeline(
         one_spark_for_the_run(progress),
         _quiet_python_warnings(),
         _output_to(log_file),
-        _light_event_log_commits(),
     ):
         result = job.execute_in_process(
             run_config={"loggers": {"clm": {}}},

@@ -14,8 +14,17 @@ from orchestration import settings as registry
 from orchestration.settings import Settings, get_settings
 
 # Dagster's instance configuration written into a DAGSTER_HOME that has none: no telemetry (and
-# so no banner), and no "no dagster.yaml found" notice.
-DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+# so no banner), no "no dagster.yaml found" notice, and Dagster's SQLite event log keeping its
+# connections open (orchestration/dagster_event_log.py).
+DAGSTER_YAML = """\
+telemetry:
+  enabled: false
+event_log_storage:
+  module: orchestration.dagster_event_log
+  class: KeptConnectionSqliteEventLogStorage
+"""
+# What earlier versions wrote: replaced by the above (a file anyone edited is left alone).
+EARLIER_DAGSTER_YAMLS = ("telemetry:\n  enabled: false\n",)
 
 # Tag set on every run `clm run` starts: the warehouse it writes, to find its killed runs.
 WAREHOUSE_TAG = "clm/warehouse"
@@ -139,7 +148,8 @@ def prepare_landing(
 
 
 def prepare_dagster_home() -> Path | None:
-    """Write a minimal ``dagster.yaml`` into ``DAGSTER_HOME`` when it has none."""
+    """Write our ``dagster.yaml`` into ``DAGSTER_HOME`` when it has none (or the one an earlier
+    version wrote)."""
     home = os.environ.get("DAGSTER_HOME")
     if not home:
         return None
@@ -147,7 +157,7 @@ def prepare_dagster_home() -> Path | None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         config = folder / "dagster.yaml"
-        if not config.exists():
+        if not config.exists() or config.read_text(encoding="utf-8") in EARLIER_DAGSTER_YAMLS:
             config.write_text(DAGSTER_YAML, encoding="utf-8")
     except OSError as error:
         raise PreflightError(

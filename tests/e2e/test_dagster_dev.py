@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from orchestration.preflight import DAGSTER_YAML
+
 pytestmark = pytest.mark.e2e
 
 STARTUP_SECONDS = 180
@@ -46,7 +48,10 @@ def test_dagster_dev_shows_every_asset_check_schedule_and_sensor(
         # manifest the other tests read meanwhile is never rewritten under them.
         "DBT_TARGET_PATH": str(isolated_env / "target"),
     }
+    # the dagster.yaml `make dev` writes (prepare_dagster_home): the UI reads the event log
+    # through the project's storage
     (isolated_env / "dagster_home").mkdir()
+    (isolated_env / "dagster_home" / "dagster.yaml").write_text(DAGSTER_YAML, encoding="utf-8")
     dagster = Path(sys.executable).with_name("dagster")
     # Its own session: `dagster dev` ignores SIGTERM otherwise (a known Dagster behaviour), so the test ends
     # the whole process group.
@@ -97,6 +102,8 @@ def test_dagster_dev_shows_every_asset_check_schedule_and_sensor(
             s["name"] for s in repository["sensors"]
         }
         assert "clm_pipeline" in {j["name"] for j in repository["jobs"]}
+        info = _graphql(port, "{ instance { info } }")["data"]["instance"]["info"]
+        assert "KeptConnectionSqliteEventLogStorage" in info
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:

@@ -215,8 +215,13 @@ def xs_landing(root: Path) -> Iterator[Path]:
 
 @pytest.mark.e2e
 @pytest.mark.xdist_group("faults_runtime")
-def test_two_runs_at_once_then_a_kill_during_dbt_then_a_rerun(xs_landing: Path):
+def test_two_runs_at_once_then_a_kill_during_dbt_then_a_rerun(
+    xs_landing: Path, monkeypatch: pytest.MonkeyPatch
+):
     root = xs_landing
+    # The runs' Dagster instance is read as Dagster's tools read it: through DAGSTER_HOME, which
+    # the dagster.yaml `clm run` writes takes its event log folder from.
+    monkeypatch.setenv("DAGSTER_HOME", str(root / "dagster_home"))
     # Recovery is under test here, not the data: dbt's built-in tests (two thirds of a build's
     # queries) are left to the suite's clean run, as the rerun's output says.
     env = _env(root, CLM_RUN_BUILTIN_TESTS="false")
@@ -262,7 +267,7 @@ def test_two_runs_at_once_then_a_kill_during_dbt_then_a_rerun(xs_landing: Path):
 
     from dagster import DagsterInstance, DagsterRunStatus
 
-    with DagsterInstance.from_config(str(root / "dagster_home")) as instance:
+    with DagsterInstance.get() as instance:
         [killed] = instance.get_runs()
         assert killed.status == DagsterRunStatus.STARTED
     # What a publisher killed mid-copy leaves next to the BI file, named as publish.py names
@@ -288,7 +293,7 @@ def test_two_runs_at_once_then_a_kill_during_dbt_then_a_rerun(xs_landing: Path):
     assert "removed a leftover of an interrupted publication: bi.duckdb.tmp-" in rerun.stdout
     assert not any(path.exists() for path in leftovers)
     assert f"published for BI: {bi_file}" in rerun.stdout
-    with DagsterInstance.from_config(str(root / "dagster_home")) as instance:
+    with DagsterInstance.get() as instance:
         statuses = {run.run_id: run.status for run in instance.get_runs()}
     assert statuses[killed.run_id] == DagsterRunStatus.FAILURE
     assert sorted(statuses.values(), key=str) == [
@@ -319,7 +324,7 @@ def test_two_runs_at_once_then_a_kill_during_dbt_then_a_rerun(xs_landing: Path):
     assert "» nothing new since run " in again.stdout
     assert "clm run summary" not in again.stdout
     assert "dbt parse" not in again.stdout
-    with DagsterInstance.from_config(str(root / "dagster_home")) as instance:
+    with DagsterInstance.get() as instance:
         assert len(instance.get_runs()) == 2
 
 
