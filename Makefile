@@ -15,6 +15,26 @@ UV_VERSION := 0.13.9
 VENV_STAMP := $(VENV)/.uv-$(UV_VERSION)
 UV = $(BIN)/uv
 UV_OPTIONS = --quiet --python $(BIN)/python
+# uv reads no pip configuration: where pip is pointed (an index, a mirror, a certificate) through
+# the environment, uv is pointed too, unless uv's own variables already say. With extra indexes,
+# uv takes each package's best match across them all, as pip does (uv's default stops at the
+# first index that knows the name).
+comma := ,
+empty :=
+space := $(empty) $(empty)
+ifdef PIP_INDEX_URL
+export UV_DEFAULT_INDEX ?= $(PIP_INDEX_URL)
+endif
+ifdef PIP_EXTRA_INDEX_URL
+export UV_INDEX ?= $(PIP_EXTRA_INDEX_URL)
+export UV_INDEX_STRATEGY ?= unsafe-best-match
+endif
+ifdef PIP_FIND_LINKS
+export UV_FIND_LINKS ?= $(subst $(space),$(comma),$(strip $(PIP_FIND_LINKS)))
+endif
+ifdef PIP_CERT
+export SSL_CERT_FILE ?= $(PIP_CERT)
+endif
 # The installed packages' bytecode, written after each install on every core (files already
 # compiled are skipped), except the test folders that packages ship (pandas', numpy's, scipy's:
 # a fifth of the files, never imported here). Without .pyc files every process would compile

@@ -10,8 +10,10 @@ both engines, by construction.
 
 DuckDB writes each table as one Parquet file (no JVM needed), then a Spark session opened by
 ``run_in_spark`` (the run's one Spark, or a child's own JVM: see ``engines/spark.py``) replaces
-each Spark table with that file's rows. Timestamps arrive as Spark ``timestamp`` (instants, UTC
-session), not ``timestamp_ntz``, so they compare with ``current_timestamp()`` as on DuckDB.
+each Spark table with that file's rows, one Spark operation per table, and counts them all in
+one more. Timestamps are written as instants (DuckDB's ``timestamptz``, UTC) so that they arrive
+as Spark ``timestamp``, not ``timestamp_ntz``, and compare with ``current_timestamp()`` as on
+DuckDB.
 The whole raw layer is copied each time: it is what the loader holds, so a table can never
 drift from DuckDB's; raw tables too large to copy whole belong on a cluster's own loader.
 """
@@ -46,11 +48,27 @@ def export_raw(
             path = folder / f"{name}.parquet"
             quoted = str(path).replace("'", "''")
             con.execute(
-                f"copy (select * from {RAW_SCHEMA}.{identifier(name)}) "
-                f"to '{quoted}' (format parquet)"
+                f"copy (select {_instant_columns(con, name)} from "
+                f"{RAW_SCHEMA}.{identifier(name)}) to '{quoted}' (format parquet)"
             )
             files[name] = path
     return files
+
+
+def _instant_columns(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    """The select list of a raw relation, its naive timestamps (UTC by the loader's rule) as
+    instants: Parquet marks them adjusted to UTC, which Spark reads as ``timestamp``."""
+    columns = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = ? and table_name = ? order by ordinal_position",
+        [RAW_SCHEMA, name],
+    ).fetchall()
+    return ", ".join(
+        f"cast({identifier(column)} as timestamptz) as {identifier(column)}"
+        if kind == "TIMESTAMP"
+        else identifier(column)
+        for column, kind in columns
+    )
 
 
 def raw_relations_of(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -88,19 +106,19 @@ def _write_tables(files: dict[str, str]) -> dict[str, int]:
 def write_raw_tables(spark: SparkSession, files: Mapping[str, str]) -> dict[str, int]:
     """Each Parquet file of ``export_raw`` -> managed table ``raw.<name>`` (overwritten);
     returns the rows of each table."""
-    counts = {}
     spark.sql(f"create database if not exists {RAW_SCHEMA}")
     for name, file in files.items():
-        frame = spark.read.parquet(file)
-        # DuckDB's naive TIMESTAMP arrives as timestamp_ntz: make it an instant (UTC).
-        frame = frame.select(
-            *(
-                frame[field.name].cast("timestamp").alias(field.name)
-                if field.dataType.typeName() == "timestamp_ntz"
-                else frame[field.name]
-                for field in frame.schema.fields
-            )
+        spark.read.parquet(file).write.mode("overwrite").format("parquet").saveAsTable(
+            f"{RAW_SCHEMA}.{name}"
         )
-        frame.write.mode("overwrite").format("parquet").saveAsTable(f"{RAW_SCHEMA}.{name}")
-        counts[name] = spark.table(f"{RAW_SCHEMA}.{name}").count()
-    return counts
+    if not files:
+        return {}
+    # Every Spark operation costs planning and metastore lookups: one count for all the tables.
+    counted = spark.sql(
+        " union all ".join(
+            f"select '{name}' as name, count(*) as row_count from {RAW_SCHEMA}.`{name}`"
+            for name in files
+        )
+    ).collect()
+    counts = {row["name"]: row["row_count"] for row in counted}
+    return {name: counts[name] for name in files}
