@@ -98,9 +98,12 @@ java:  ## Java 17 for Spark (openjdk-17-jre-headless via apt-get; only when java
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openjdk-17-jre-headless; \
 	fi
 
-# Dagster's home with a dagster.yaml (telemetry off), written once.
-$(DAGSTER_HOME)/dagster.yaml: | $(STAMP)
+# Dagster's home with our dagster.yaml (telemetry off, the event log of orchestration/
+# dagster_event_log.py), written when missing; checked again when preflight.py changes, which
+# replaces the file an earlier version wrote (a file you edited is kept; touched, not rewritten).
+$(DAGSTER_HOME)/dagster.yaml: orchestration/preflight.py | $(STAMP)
 	@$(BIN)/python -c "from orchestration.preflight import prepare_dagster_home; prepare_dagster_home()"
+	@touch $@
 
 # Spark's packages only when the pipeline runs on Spark (CLM_ENGINE=spark, docs/spark.md).
 ENGINE_DEPS := $(if $(filter spark,$(CLM_ENGINE)),$(SPARK_STAMP))
