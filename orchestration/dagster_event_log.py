@@ -1,7 +1,7 @@
 """Dagster's SQLite event log, keeping one open connection per database file.
 
 Dagster's default event log (``SqliteEventLogStorage``: one SQLite file per run plus an index
-file, under ``$DAGSTER_HOME/storage``) creates a SQLAlchemy engine, opens a connection, and
+file, under ``$DAGSTER_HOME/history/runs``) creates a SQLAlchemy engine, opens a connection, and
 closes both again for every event it stores and for every read. A `clm run` stores ~2,000
 events (a materialization, a check evaluation, a step output per dbt node), and each asset check
 event also asked the index file, through one more new engine, whether its tables exist. This
@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from dagster import Field, StringSource
+from dagster._core.instance.ref import _event_logs_directory
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     INDEX_SHARD_NAME,
     SqliteEventLogStorage,
@@ -37,14 +38,15 @@ from sqlalchemy.pool import StaticPool
 
 
 def default_base_dir() -> str:
-    """Where Dagster's default SQLite storages live: ``$DAGSTER_HOME/storage``."""
+    """The folder of Dagster's own default event log in ``DAGSTER_HOME`` (Dagster's layout:
+    ``history/runs``), so a home keeps the events it stored before."""
     home = os.environ.get("DAGSTER_HOME")
     if not home:
         raise ValueError(
             "DAGSTER_HOME is not set: KeptConnectionSqliteEventLogStorage keeps the event log in "
-            "$DAGSTER_HOME/storage (set DAGSTER_HOME, or give base_dir in dagster.yaml)"
+            "Dagster's own folder of it there (set DAGSTER_HOME, or give base_dir in dagster.yaml)"
         )
-    return os.path.join(home, "storage")
+    return _event_logs_directory(home)
 
 
 def _sync_normally(dbapi_connection: Any, _record: Any) -> None:

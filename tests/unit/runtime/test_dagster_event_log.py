@@ -120,3 +120,19 @@ def test_the_earlier_default_dagster_yaml_is_replaced_and_an_edited_one_kept(
         prepare_dagster_home()
     assert (earlier / "dagster.yaml").read_text(encoding="utf-8") == DAGSTER_YAML
     assert (edited / "dagster.yaml").read_text(encoding="utf-8") == "telemetry:\n  enabled: true\n"
+
+
+def test_an_upgraded_home_still_reads_the_events_stored_before(home: Path):
+    # the events a run stored through Dagster's own storage (the earlier default dagster.yaml)
+    (home / "dagster.yaml").write_text(EARLIER_DAGSTER_YAMLS[0], encoding="utf-8")
+    with DagsterInstance.get() as before:
+        assert not isinstance(before.event_log_storage, KeptConnectionSqliteEventLogStorage)
+        earlier = materialize([numbers, numbers_are_positive], instance=before)
+        stored = len(before.all_logs(earlier.run_id))
+    prepare_dagster_home()
+    with DagsterInstance.get() as after:
+        assert isinstance(after.event_log_storage, KeptConnectionSqliteEventLogStorage)
+        assert stored > 10
+        assert len(after.all_logs(earlier.run_id)) == stored
+        record = after.get_latest_materialization_event(numbers.key)
+        assert record is not None and record.run_id == earlier.run_id
