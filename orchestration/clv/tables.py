@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import duckdb
 
+from orchestration.sql import string_literal
+
 CLV_SCHEMA = "clv"
 MARTS_SCHEMA = "marts"
 PREDICTIONS_TABLE = f"{CLV_SCHEMA}.customer_clv_predictions"
@@ -188,17 +190,13 @@ def ddl_statements() -> tuple[str, ...]:
     return (*SCHEMAS_DDL, PREDICTIONS_DDL, MODEL_DDL, HISTORY_DDL, HOLDOUT_DDL)
 
 
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def comment_statements() -> tuple[str, ...]:
     """``comment on`` every CLV table and column (COMMENTS)."""
     statements = []
     for table, (table_comment, columns) in COMMENTS.items():
-        statements.append(f"comment on table {table} is {_sql_string(table_comment)}")
+        statements.append(f"comment on table {table} is {string_literal(table_comment)}")
         statements.extend(
-            f"comment on column {table}.{column} is {_sql_string(text)}"
+            f"comment on column {table}.{column} is {string_literal(text)}"
             for column, text in columns.items()
         )
     return tuple(statements)

@@ -27,6 +27,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from orchestration.clv import tables
+from orchestration.sql import spark_string_literal
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import duckdb
@@ -158,10 +159,12 @@ def _write_spark_table(spark: SparkSession, relation: str, data: pa.Table) -> No
         _replace_table(spark, relation, spark.read.parquet(path))
     table_comment, column_comments = tables.COMMENTS.get(relation, ("", {}))
     if table_comment:
-        spark.sql(f"comment on table {relation} is {_literal(table_comment)}")
+        spark.sql(f"comment on table {relation} is {spark_string_literal(table_comment)}")
     for column, text in column_comments.items():
         if column in data.column_names:
-            spark.sql(f"alter table {relation} alter column {column} comment {_literal(text)}")
+            spark.sql(
+                f"alter table {relation} alter column {column} comment {spark_string_literal(text)}"
+            )
 
 
 def _replace_table(spark: SparkSession, relation: str, frame: DataFrame) -> None:
@@ -173,7 +176,3 @@ def _replace_table(spark: SparkSession, relation: str, frame: DataFrame) -> None
     frame.write.format("parquet").mode("overwrite").saveAsTable(staging)
     spark.sql(f"drop table if exists {relation}")
     spark.sql(f"alter table {staging} rename to {relation}")
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"

@@ -38,6 +38,7 @@ from orchestration.quality.results import (
     record_run_metrics,
     write_suite_result,
 )
+from orchestration.sql import string_literal
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from pyspark.sql import SparkSession
@@ -64,7 +65,7 @@ def spark_sql(query: str, thresholds: dict[str, Any]) -> str:
         if value is None:
             return "null"
         if isinstance(value, bool) or not isinstance(value, int | float):
-            return "'" + str(value).replace("'", "''") + "'"
+            return string_literal(str(value))  # DuckDB SQL here: sqlglot translates it below
         return repr(value)
 
     text = _VARIABLE.sub(literal, query).replace(_BATCH, _BATCH_PLACEHOLDER)

@@ -28,7 +28,12 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from orchestration.ingest.raw_schema import RAW_SCHEMA
-from orchestration.sql import identifier
+from orchestration.sql import (
+    identifier,
+    spark_identifier,
+    spark_string_literal,
+    string_literal,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from pyspark.sql import SparkSession
@@ -42,43 +47,40 @@ def export_raw(
     files = {}
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")
-        for name in raw_relations_of(con):
+        for name, columns in _raw_columns(con).items():
             if names is not None and name not in names:
                 continue
             path = folder / f"{name}.parquet"
-            quoted = str(path).replace("'", "''")
             con.execute(
-                f"copy (select {_instant_columns(con, name)} from "
-                f"{RAW_SCHEMA}.{identifier(name)}) to '{quoted}' (format parquet)"
+                f"copy (select {_instant_columns(columns)} from "
+                f"{RAW_SCHEMA}.{identifier(name)}) to {string_literal(str(path))} "
+                "(format parquet)"
             )
             files[name] = path
     return files
 
 
-def _instant_columns(con: duckdb.DuckDBPyConnection, name: str) -> str:
+def _raw_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
+    """(column, type) of every ``raw`` relation, in table order, by relation name."""
+    columns: dict[str, list[tuple[str, str]]] = {}
+    for table, column, kind in con.execute(
+        "select table_name, column_name, data_type from information_schema.columns "
+        "where table_schema = ? order by table_name, ordinal_position",
+        [RAW_SCHEMA],
+    ).fetchall():
+        columns.setdefault(table, []).append((column, kind))
+    return columns
+
+
+def _instant_columns(columns: list[tuple[str, str]]) -> str:
     """The select list of a raw relation, its naive timestamps (UTC by the loader's rule) as
     instants: Parquet marks them adjusted to UTC, which Spark reads as ``timestamp``."""
-    columns = con.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_schema = ? and table_name = ? order by ordinal_position",
-        [RAW_SCHEMA, name],
-    ).fetchall()
     return ", ".join(
         f"cast({identifier(column)} as timestamptz) as {identifier(column)}"
         if kind == "TIMESTAMP"
         else identifier(column)
         for column, kind in columns
     )
-
-
-def raw_relations_of(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The tables and views of the ``raw`` schema, by name."""
-    rows = con.execute(
-        "select table_name from information_schema.tables where table_schema = ? "
-        "order by table_name",
-        [RAW_SCHEMA],
-    ).fetchall()
-    return [name for (name,) in rows]
 
 
 def mirror_raw_to_spark(duckdb_path: Path | None = None) -> dict[str, int]:
@@ -116,7 +118,8 @@ def write_raw_tables(spark: SparkSession, files: Mapping[str, str]) -> dict[str,
     # Every Spark operation costs planning and metastore lookups: one count for all the tables.
     counted = spark.sql(
         " union all ".join(
-            f"select '{name}' as name, count(*) as row_count from {RAW_SCHEMA}.`{name}`"
+            f"select {spark_string_literal(name)} as name, count(*) as row_count "
+            f"from {RAW_SCHEMA}.{spark_identifier(name)}"
             for name in files
         )
     ).collect()

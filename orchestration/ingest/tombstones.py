@@ -28,6 +28,7 @@ import duckdb
 from orchestration import settings as registry
 from orchestration.contract import Table
 from orchestration.settings import get_settings
+from orchestration.sql import string_literal
 
 ERASED_REASON = "erased (tombstone)"
 _TEMP_TABLE = "_clm_tombstones"
@@ -146,8 +147,7 @@ def _hash_sql(key: str, identifier_type: str, value_sql: str) -> str:
     normalised = f"trim({value_sql})"
     if identifier_type == EMAIL:
         normalised = f"lower({normalised})"
-    prefix = f"{key}|{identifier_type}|".replace("'", "''")
-    return f"sha256('{prefix}' || {normalised})"
+    return f"sha256({string_literal(f'{key}|{identifier_type}|')} || {normalised})"
 
 
 def _load_tombstones(con: duckdb.DuckDBPyConnection) -> str | None:

@@ -11,6 +11,7 @@ pattern (what docs/landing-contract.md allows) with ``try_cast`` to the type sta
 from __future__ import annotations
 
 from orchestration.contract import Column, Table
+from orchestration.sql import string_literal
 
 # Longest bad value quoted in a reason; the whole record is in raw_record anyway.
 _MAX_QUOTED_VALUE = 80
@@ -74,11 +75,10 @@ def column_check_sql(column: Column, value_sql: str | None) -> str | None:
     if column.type in _PARSES:
         condition, described = _PARSES[column.type]
         parses = condition.replace("{v}", value_sql)
-        described_sql = described.replace("'", "''")
         checks.append(
             f"when {value_sql} is not null and not ({parses}) "
             f"then 'column {column.name}: ' || {_quoted_value(value_sql)} "
-            f"|| ' is not {described_sql}'"
+            f"|| {string_literal(' is not ' + described)}"
         )
     if not checks:
         return None
