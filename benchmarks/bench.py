@@ -142,6 +142,10 @@ def dagster_steps(dagster_home: Path) -> tuple[str | None, list[dict[str, Any]]]
     """The latest run of a Dagster home: its id and each step's wall seconds and outcome."""
     from dagster import DagsterEventType, DagsterInstance
 
+    if not (dagster_home / "dagster.yaml").is_file():
+        # No `clm run` has used this home yet (it writes the file): no run to read, and opening
+        # an instance here would only print Dagster's "no dagster.yaml" warning.
+        return None, []
     previous = os.environ.get("DAGSTER_HOME")
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     try:

@@ -35,6 +35,15 @@ def test_measure_reports_a_failing_command(tmp_path: Path) -> None:
     assert result["exit_code"] == 3
 
 
+def test_a_dagster_home_no_run_has_used_is_left_untouched(tmp_path: Path) -> None:
+    # Before the first `clm run` of a tier the home is empty: no run, and no instance files or
+    # Dagster warning made by the benchmark itself.
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    assert bench.dagster_steps(home) == (None, [])
+    assert list(home.iterdir()) == []
+
+
 def test_steps_are_grouped_into_pipeline_phases() -> None:
     assert bench.phase_of("load_shop") == "load"
     assert bench.phase_of("dbt_warehouse") == "dbt"
