@@ -9,7 +9,12 @@
       amount    decimal expression (NULL stays NULL)
       currency  ISO 4217 expression of the amount (coalesce a fallback first, e.g. a refund
                 without currency takes its order's)
-      at        date or timestamp whose month picks the rate (orders: ordered_at)
+      at        date or timestamp whose month picks the rate: on a large table, a column
+                holding currency_rate_month(<timestamp>) (below), computed in a CTE before.
+                The rate lookups are subqueries correlated on `at`, so the engine looks up
+                each distinct value of it: each timestamp of 10 million orders, or a few
+                dozen months (four lookups per row took about a third of fct_orders' build
+                at tier l with the timestamp; benchmarks/README.md). Same rate either way.
     Returns decimal(18, 4), rounded once from a double quotient: the product amount × rate is
     exact (decimal), the division is in double precision on every engine. (DuckDB divides
     decimals in double anyway; Spark would divide in decimal and round to 6 places first, and
@@ -40,11 +45,17 @@
     end
 {%- endmacro %}
 
+{#- The month whose rate converts an amount at `at` (a date or timestamp): its first day, a date.
+    The one definition of "the month's rate" (a month's first day is its own month). -#}
+{% macro currency_rate_month(at) -%}
+    cast({{ dbt.date_trunc('month', at) }} as date)
+{%- endmacro %}
+
 {#- US dollars per one unit of `currency` in the month of `at`: a scalar subquery on the seed.
     With the `nearest` fallback, the rate of the nearest month the seed has for that currency
     (the earlier month on a tie). -#}
 {% macro currency_rate_to_usd(currency, at) -%}
-    {%- set month_sql = "cast(" ~ dbt.date_trunc('month', at) ~ " as date)" -%}
+    {%- set month_sql = currency_rate_month(at) -%}
     (
         select
             {%- if currency_rate_fallback() == 'nearest' %}
@@ -92,7 +103,7 @@
 {% macro default__has_currency_rate(currency, at, reporting_currency=none) -%}
     {%- set reporting = reporting_currency or var('reporting_currency') -%}
     {%- set reporting_sql = "'" ~ (reporting | trim | upper) ~ "'" -%}
-    {%- set month_sql = "cast(" ~ dbt.date_trunc('month', at) ~ " as date)" -%}
+    {%- set month_sql = currency_rate_month(at) -%}
     {%- set nearest = currency_rate_fallback() == 'nearest' -%}
     {#- Uncorrelated subqueries (a (currency, month) pair, then the month), each a semi-join on a
         few hundred seed rows: the correlated form (`where rated.month = <the row's month>`)
@@ -132,7 +143,7 @@
 {% macro spark__has_currency_rate(currency, at, reporting_currency=none) -%}
     {%- set reporting = reporting_currency or var('reporting_currency') -%}
     {%- set reporting_sql = "'" ~ (reporting | trim | upper) ~ "'" -%}
-    {%- set month_sql = "cast(" ~ dbt.date_trunc('month', at) ~ " as date)" -%}
+    {%- set month_sql = currency_rate_month(at) -%}
     {%- set nearest = currency_rate_fallback() == 'nearest' -%}
     (
         {{ currency }} is null

@@ -9,29 +9,41 @@ checkouts as (
     where is_reference_valid
 ),
 
+checkouts_as_of as (
+    select
+        checkouts.*,
+        -- the rates' month as a column: the rate lookups then run once per month, not per checkout
+        {{ currency_rate_month('checkouts.created_at') }} as currency_month
+    from checkouts
+    where cast(checkouts.created_at as date) <= {{ as_of_date() }}
+),
+
 final as (
     select
         -- ids
-        checkouts.checkout_id,
+        checkouts_as_of.checkout_id,
         {{ customer_key_for([
-            ('shop_customer_id', 'checkouts.shop_customer_id'),
-            ('email', 'checkouts.email'),
+            ('shop_customer_id', 'checkouts_as_of.shop_customer_id'),
+            ('email', 'checkouts_as_of.email'),
         ]) }} as customer_key,
-        checkouts.shop_customer_id,
-        checkouts.email,
-        checkouts.completed_order_id,
+        checkouts_as_of.shop_customer_id,
+        checkouts_as_of.email,
+        checkouts_as_of.completed_order_id,
         -- timestamps
-        checkouts.created_at,
-        cast(checkouts.created_at as date) as checkout_date,
+        checkouts_as_of.created_at,
+        cast(checkouts_as_of.created_at as date) as checkout_date,
         -- money
-        checkouts.currency,
-        checkouts.cart_total,
-        {{ to_reporting_currency('checkouts.cart_total', 'checkouts.currency', 'checkouts.created_at') }}
+        checkouts_as_of.currency,
+        checkouts_as_of.cart_total,
+        {{ to_reporting_currency(
+            'checkouts_as_of.cart_total',
+            'checkouts_as_of.currency',
+            'checkouts_as_of.currency_month',
+        ) }}
             as cart_value,
         -- flags
-        checkouts.completed_order_id is null as is_abandoned
-    from checkouts
-    where cast(checkouts.created_at as date) <= {{ as_of_date() }}
+        checkouts_as_of.completed_order_id is null as is_abandoned
+    from checkouts_as_of
 )
 
 select * from final

@@ -21,7 +21,10 @@ channel_mapping as (
 ),
 
 orders_as_of as (
-    select orders.*
+    select
+        orders.*,
+        -- the rates' month as a column: the rate lookups then run once per month, not per order
+        {{ currency_rate_month('orders.ordered_at') }} as currency_month
     from orders
     where cast(orders.ordered_at as date) <= {{ as_of_date() }}
 ),
@@ -35,7 +38,7 @@ refunds_per_order as (
             to_reporting_currency(
                 'refunds.amount',
                 'coalesce(refunds.currency, orders_as_of.currency)',
-                'orders_as_of.ordered_at',
+                'orders_as_of.currency_month',
             )
         ) }} as refund_total
     from refunds
@@ -55,12 +58,12 @@ enriched as (
             orders_as_of.cancelled_at is null
             and coalesce(orders_as_of.financial_status, '') not in ('voided', 'pending')
         ) as is_valid_order,
-        {{ to_reporting_currency('orders_as_of.total', 'orders_as_of.currency', 'orders_as_of.ordered_at') }}
+        {{ to_reporting_currency('orders_as_of.total', 'orders_as_of.currency', 'orders_as_of.currency_month') }}
             as gross_total,
         {{ to_reporting_currency(
             'orders_as_of.subtotal - coalesce(orders_as_of.discount_total, 0)',
             'orders_as_of.currency',
-            'orders_as_of.ordered_at',
+            'orders_as_of.currency_month',
         ) }} as merchandise_total,
         coalesce(refunds_per_order.refund_total, 0) as refund_total,
         coalesce(channel_mapping.channel, 'unknown') as attributed_channel

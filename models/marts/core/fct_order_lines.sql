@@ -13,21 +13,29 @@ orders as (
     select * from {{ ref('fct_orders') }}
 ),
 
+orders_with_rate_month as (
+    select
+        orders.*,
+        -- the rates' month as a column: the rate lookups then run once per month, not per line
+        {{ currency_rate_month('orders.ordered_at') }} as currency_month
+    from orders
+),
+
 final as (
     select
         -- ids
         order_lines.order_line_id,
         order_lines.order_id,
-        orders.customer_key,
+        orders_with_rate_month.customer_key,
         -- attributes
         order_lines.sku,
         order_lines.product_name,
         order_lines.category,
-        orders.ordered_at,
-        orders.order_date,
-        orders.is_valid_order,
+        orders_with_rate_month.ordered_at,
+        orders_with_rate_month.order_date,
+        orders_with_rate_month.is_valid_order,
         -- money, order currency
-        orders.currency,
+        orders_with_rate_month.currency,
         order_lines.quantity,
         order_lines.unit_price,
         order_lines.line_discount,
@@ -35,11 +43,11 @@ final as (
         -- money, reporting currency
         {{ to_reporting_currency(
             'order_lines.quantity * order_lines.unit_price - coalesce(order_lines.line_discount, 0)',
-            'orders.currency',
-            'orders.ordered_at',
+            'orders_with_rate_month.currency',
+            'orders_with_rate_month.currency_month',
         ) }} as line_net_amount
     from order_lines
-    inner join orders on order_lines.order_id = orders.order_id
+    inner join orders_with_rate_month on order_lines.order_id = orders_with_rate_month.order_id
 )
 
 select * from final
