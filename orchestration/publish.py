@@ -232,7 +232,7 @@ def publish_marts(
         if _wal_path(tmp).exists():
             raise PublishError(f"the new file still has a WAL after CHECKPOINT: {_wal_path(tmp)}")
         if tmp_parquet is not None:
-            _export_parquet(tmp, tmp_parquet, [*build.tables, *build.meta_tables])
+            _export_parquet(tmp, tmp_parquet, [*build.tables, *build.meta_tables], source)
             _apply_mode_tree(tmp_parquet, mode)
         if tmp_report is not None and options.report_writer is not None:
             try:
@@ -645,11 +645,13 @@ def _source_columns(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> s
     return {str(row[0]) for row in rows}
 
 
-def _export_parquet(bi_file: Path, folder: Path, tables: list[str]) -> None:
-    """Every table of the new BI file as ``<folder>/<schema>/<table>.parquet``."""
+def _export_parquet(bi_file: Path, folder: Path, tables: list[str], warehouse: Path) -> None:
+    """Every table of the new BI file as ``<folder>/<schema>/<table>.parquet``, within the
+    warehouse's memory limit (unbounded, writing tier l's largest marts held 8 GB)."""
     folder.mkdir()
     con = duckdb.connect(str(bi_file), read_only=True)
     try:
+        apply_limits(con, warehouse)
         for qualified in tables:
             schema, name = qualified.split(".", 1)
             (folder / schema).mkdir(exist_ok=True)

@@ -14,6 +14,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from orchestration.warehouse import apply_limits
+
 
 @dataclass
 class ReportData:
@@ -65,6 +67,7 @@ def load_report_data(bi_db_path: str | os.PathLike[str]) -> ReportData:
     """Read the report's tables from a published BI file (opened read-only)."""
     con = duckdb.connect(str(Path(bi_db_path)), read_only=True)
     try:
+        apply_limits(con)  # the warehouse's memory limit, as every DuckDB step of a run
         con.execute("set TimeZone = 'UTC'")
         present = {
             f"{schema}.{name}": {
